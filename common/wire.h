@@ -1,0 +1,169 @@
+// The control channel between tcpcopy and intercept.
+//
+// Every message is a frame: an 8-byte header, then `length` payload bytes.
+// All integers are big-endian (network order).
+//
+//   u16 magic   0x5443 ("TC")
+//   u8  version 1
+//   u8  type    MessageType
+//   u32 length  payload bytes, at most kMaxPayload
+//
+// Payloads:
+//   kHello      u32 instance id, u16 flags (0). The id is random per tcpcopy
+//               process: connections with the same peer address and id are
+//               one client, and replies may go back on any of them.
+//   kHelloAck   u16 flags; with kAckProof set, a 32-byte proof follows
+//   kChallenge  32-byte nonce
+//   kAuth       32-byte nonce, 32-byte proof
+//   kRegister   u16 count, count x key
+//   kUnregister u16 count, count x key
+//   kReplies    u16 count, count x (u16 len, len bytes: IP + TCP header)
+//
+//   key = client address (16), client port (u16), target address (16),
+//         target port (u16); IPv4 as IPv4-mapped IPv6 addresses.
+//
+// A reader skips frames of an unknown type (and counts them); a bad magic,
+// version or length ends the connection.
+//
+// Authentication (see common/auth.h). An intercept without a secret answers
+// kHello with kHelloAck at once, flags 0: the exchange of version 1 as it
+// always was. An intercept with a secret answers kHello with kChallenge,
+// waits for kAuth and checks its proof, and only then sends kHelloAck with
+// its own proof (kAckProof); before that it accepts no other frame. A
+// tcpcopy with a secret accepts only a kHelloAck that carries a valid
+// proof, so both sides know the other holds the secret; one without a
+// secret gives up on kChallenge. The version stays 1: peers configured
+// alike exchange exactly what they did before, and a mismatch fails the
+// handshake with a clear reason on both sides.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/session_key.h"
+
+namespace tc::wire {
+
+inline constexpr uint16_t kDefaultPort = 36524;  // intercept listens here by default
+inline constexpr uint16_t kMagic = 0x5443;
+inline constexpr uint8_t kVersion = 1;
+inline constexpr size_t kHeaderSize = 8;
+inline constexpr size_t kMaxPayload = 64 * 1024;
+inline constexpr size_t kKeySize = 36;
+inline constexpr size_t kMaxReplyHeader = 256;
+inline constexpr size_t kAuthBytes = 32;          // nonce and proof sizes (HMAC-SHA256)
+inline constexpr uint16_t kAckProof = 1;          // kHelloAck flag: a proof follows
+
+enum class MessageType : uint8_t {
+  kHello = 1,
+  kHelloAck = 2,
+  kRegister = 3,
+  kUnregister = 4,
+  kReplies = 5,
+  kChallenge = 6,
+  kAuth = 7,
+};
+
+enum class WireError : uint8_t {
+  kNone = 0,
+  kBadMagic,
+  kBadVersion,
+  kTooLong,
+  kBadPayload,
+};
+const char* to_string(WireError e);
+
+struct Frame {
+  uint8_t type = 0;  // compare with MessageType; unknown values are possible
+  std::span<const uint8_t> payload;
+};
+
+// Reassembles frames from a byte stream into a fixed-size buffer.
+class FrameDecoder {
+ public:
+  FrameDecoder();
+  // Where the next read() may write; empty only while a frame is pending.
+  std::span<uint8_t> write_space();
+  void commit(size_t n);
+  // The next complete frame, or nullopt when more bytes are needed or the
+  // stream is corrupt (then error() is set and stays set). The returned
+  // payload stays valid until the next call.
+  std::optional<Frame> next();
+  WireError error() const { return error_; }
+  // Frames with a longer payload are an error (kTooLong). Lowered while a
+  // peer is not yet authenticated: a handshake frame is small.
+  void set_max_payload(size_t n) { max_payload_ = n < kMaxPayload ? n : kMaxPayload; }
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t max_payload_ = kMaxPayload;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  WireError error_ = WireError::kNone;
+};
+
+// Appends frames to a bounded output buffer. Keys and replies of the same
+// type are batched into the frame still open at the tail.
+class FrameWriter {
+ public:
+  explicit FrameWriter(size_t max_bytes);
+
+  bool hello(uint32_t instance_id);
+  // Without a proof: flags 0. With one: kAckProof and the proof.
+  bool hello_ack(std::span<const uint8_t> proof = {});
+  bool challenge(std::span<const uint8_t, kAuthBytes> nonce);
+  bool auth(std::span<const uint8_t, kAuthBytes> nonce, std::span<const uint8_t, kAuthBytes> proof);
+  // Return false (and write nothing) when the buffer is full.
+  bool add_key(MessageType type, const SessionKey& key);
+  bool add_reply(std::span<const uint8_t> header);
+
+  // Bytes waiting to be written to the socket.
+  std::span<const uint8_t> pending() const;
+  // Drops the first n pending bytes (they were written).
+  void consume(size_t n);
+  bool empty() const { return pending().empty(); }
+  size_t pending_bytes() const { return end_ - begin_; }
+
+ private:
+  bool start_frame(MessageType type, size_t payload_reserve);
+  bool whole_frame(MessageType type, std::initializer_list<std::span<const uint8_t>> parts);
+  bool room(size_t n) const { return end_ + n <= max_bytes_; }
+  void put(const void* p, size_t n);
+  void put_be16(uint16_t v);
+  void put_be32(uint32_t v);
+  bool append_entry(MessageType type, size_t entry_size);
+
+  std::vector<uint8_t> buf_;
+  size_t max_bytes_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  std::optional<size_t> open_frame_;  // offset of an open batch frame
+  MessageType open_type_{};
+};
+
+// Payload readers. The callback sees each entry; a malformed payload
+// returns kBadPayload (entries before the fault were already delivered).
+WireError read_keys(std::span<const uint8_t> payload, const std::function<void(const SessionKey&)>& fn);
+WireError read_replies(std::span<const uint8_t> payload,
+                       const std::function<void(std::span<const uint8_t>)>& fn);
+std::optional<uint32_t> read_hello(std::span<const uint8_t> payload);
+
+struct HelloAck {
+  uint16_t flags = 0;
+  std::optional<std::array<uint8_t, kAuthBytes>> proof;  // set with kAckProof
+};
+std::optional<HelloAck> read_hello_ack(std::span<const uint8_t> payload);
+std::optional<std::array<uint8_t, kAuthBytes>> read_challenge(std::span<const uint8_t> payload);
+struct AuthMessage {
+  std::array<uint8_t, kAuthBytes> nonce{};
+  std::array<uint8_t, kAuthBytes> proof{};
+};
+std::optional<AuthMessage> read_auth(std::span<const uint8_t> payload);
+
+}  // namespace tc::wire
