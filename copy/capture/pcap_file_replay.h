@@ -1,0 +1,95 @@
+// Offline replay: the packets of a capture file (pcap or pcapng), handed to
+// the engine in file order at the pace of their timestamps (-a speeds it
+// up, -I cuts long idle gaps), the whole file `repeat` times. The target is
+// live; replies come back through intercept as usual.
+//
+// The loop polls a timerfd armed for the next packet's due time. Packets
+// already due are delivered in batches, so a fast replay cannot starve
+// the replies.
+#pragma once
+
+#include <pcap/pcap.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/pcap_io.h"
+#include "common/unique_fd.h"
+#include "copy/capture/capture_source.h"
+#include "copy/capture/replay_pacer.h"
+
+namespace tc {
+
+struct PcapReplayOptions {
+  std::string path;
+  std::string filter;            // -F; empty: every packet (the engine keeps the -x ones)
+  uint32_t speed = 1;            // -a
+  Duration idle_threshold{0};    // -I; 0: gaps are kept
+  uint32_t repeat = 1;           // --repeat
+};
+
+struct PcapReplayStats {
+  uint64_t packets = 0;     // IP packets delivered
+  uint64_t bytes = 0;
+  uint64_t truncated = 0;   // cut when recorded (snap length): not replayable
+  uint64_t passes = 0;      // passes finished
+  uint64_t read_errors = 0; // the file could not be read (to its end, or reopened)
+  LinkErrorCounters link_errors;
+};
+
+class PcapFileReplay final : public CaptureSource {
+ public:
+  static constexpr size_t kMaxPerDrain = 1024;
+
+  // Opens the file. Throws std::runtime_error ("cannot read pcap file F:
+  // ...", unsupported link type, bad filter) or std::system_error (timerfd).
+  explicit PcapFileReplay(const PcapReplayOptions& options);
+
+  // Starts the replay: the first packet is due at `at`. Until then nothing
+  // is delivered (the owner waits for its intercepts).
+  void start(TimePoint at);
+  bool started() const { return started_; }
+
+  int fd() const override { return timer_.get(); }
+  size_t drain(PacketHandler& handler) override;
+  void report(CounterSink& sink) const override;
+  bool finished() const override { return started_ && !pending_; }
+
+  // Delivers the packets due at `now` (at most kMaxPerDrain). Used by
+  // drain() with the monotonic clock, by tests with their own.
+  size_t deliver_due(TimePoint now, PacketHandler& handler);
+  // The due time of the next packet (meaningless once finished()).
+  TimePoint next_due() const { return pending_due_; }
+  int link_type() const { return link_type_; }
+  uint32_t pass() const { return pass_; }
+  const PcapReplayStats& stats() const { return stats_; }
+
+ private:
+  // Opens (again) the file with its filter; the error text, empty on success.
+  std::string open_file();
+  // Reads the next packet of the file into pending_, going on to the next
+  // pass at the end of the file; pending_ = false after the last pass.
+  void advance();
+  void deliver(PacketHandler& handler);
+  void arm_timer();
+
+  PcapReplayOptions options_;
+  PcapHandle file_;
+  int link_type_ = 0;
+  UniqueFd timer_;
+  ReplayPacer pacer_;
+  uint32_t pass_ = 0;
+  bool started_ = false;
+  bool pending_ = false;
+  const pcap_pkthdr* pending_header_ = nullptr;
+  const u_char* pending_data_ = nullptr;
+  TimePoint pending_due_{};
+  // Packets of later passes are copied here to move their sequence numbers.
+  std::unique_ptr<uint8_t[]> scratch_;
+  size_t scratch_size_ = 0;
+  PcapReplayStats stats_;
+};
+
+}  // namespace tc

@@ -1,0 +1,105 @@
+#include "copy/capture/port_filter.h"
+
+#include <algorithm>
+
+namespace tc {
+
+namespace {
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+constexpr uint16_t kLdAbsB = BPF_LD | BPF_B | BPF_ABS;
+constexpr uint16_t kLdAbsH = BPF_LD | BPF_H | BPF_ABS;
+constexpr uint16_t kLdAbsW = BPF_LD | BPF_W | BPF_ABS;
+constexpr uint16_t kLdIndH = BPF_LD | BPF_H | BPF_IND;
+constexpr uint16_t kLdxMsh = BPF_LDX | BPF_B | BPF_MSH;
+constexpr uint16_t kJeq = BPF_JMP | BPF_JEQ | BPF_K;
+constexpr uint16_t kJset = BPF_JMP | BPF_JSET | BPF_K;
+constexpr uint16_t kJa = BPF_JMP | BPF_JA;
+constexpr uint16_t kRet = BPF_RET | BPF_K;
+
+constexpr uint32_t kIpProtoOffset = 9;
+constexpr uint32_t kIpFragOffset = 6;
+constexpr uint32_t kIpDstOffset = 16;
+constexpr uint32_t kFragOffsetMask = 0x1fff;
+constexpr uint32_t kTcpDstPortOffset = 2;
+constexpr uint32_t kProtoTcp = 6;
+
+}  // namespace
+
+std::vector<sock_filter> build_port_filter(std::span<const uint16_t> ports,
+                                           std::span<const IpAddress> addresses) {
+  std::vector<uint16_t> port_list(ports.begin(), ports.end());
+  std::sort(port_list.begin(), port_list.end());
+  port_list.erase(std::unique(port_list.begin(), port_list.end()), port_list.end());
+
+  std::vector<uint32_t> v4_list;
+  for (const IpAddress& a : addresses)
+    if (a.is_v4()) v4_list.push_back(a.v4_host());
+  std::sort(v4_list.begin(), v4_list.end());
+  v4_list.erase(std::unique(v4_list.begin(), v4_list.end()), v4_list.end());
+
+  std::vector<sock_filter> p;
+  // Each test either skips the `ret #0` right after it or falls into it, so
+  // no jump offset depends on the list sizes (jt/jf are only 8 bits).
+  p.push_back(stmt(kLdAbsB, kIpProtoOffset));
+  p.push_back(jump(kJeq, kProtoTcp, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsH, kIpFragOffset));
+  p.push_back(jump(kJset, kFragOffsetMask, 0, 1));
+  p.push_back(stmt(kRet, 0));
+
+  if (!addresses.empty()) {
+    if (v4_list.empty()) {  // only IPv6 addresses: no IPv4 packet can match
+      p.push_back(stmt(kRet, 0));
+      return p;
+    }
+    p.push_back(stmt(kLdAbsW, kIpDstOffset));
+    // Per address: "jeq a" falls into a `ja` to the port checks on a match.
+    // The `ja` targets are patched once the section's length is known.
+    std::vector<size_t> to_ports;
+    for (uint32_t a : v4_list) {
+      p.push_back(jump(kJeq, a, 0, 1));
+      to_ports.push_back(p.size());
+      p.push_back(stmt(kJa, 0));
+    }
+    p.push_back(stmt(kRet, 0));
+    for (size_t at : to_ports) p[at].k = static_cast<uint32_t>(p.size() - at - 1);
+  }
+
+  if (port_list.empty()) {
+    p.push_back(stmt(kRet, kFilterAccept));
+    return p;
+  }
+  p.push_back(stmt(kLdxMsh, 0));  // X = 4 * IHL: the TCP header's offset
+  p.push_back(stmt(kLdIndH, kTcpDstPortOffset));
+  for (uint16_t port : port_list) {
+    p.push_back(jump(kJeq, port, 0, 1));
+    p.push_back(stmt(kRet, kFilterAccept));
+  }
+  p.push_back(stmt(kRet, 0));
+  return p;
+}
+
+std::vector<sock_filter> build_tcp_port_filter(std::span<const uint16_t> ports) {
+  std::vector<uint16_t> port_list(ports.begin(), ports.end());
+  std::sort(port_list.begin(), port_list.end());
+  port_list.erase(std::unique(port_list.begin(), port_list.end()), port_list.end());
+  std::vector<sock_filter> p;
+  if (port_list.empty()) {
+    p.push_back(stmt(kRet, kFilterAccept));
+    return p;
+  }
+  p.push_back(stmt(kLdAbsH, kTcpDstPortOffset));
+  for (uint16_t port : port_list) {
+    p.push_back(jump(kJeq, port, 0, 1));
+    p.push_back(stmt(kRet, kFilterAccept));
+  }
+  p.push_back(stmt(kRet, 0));
+  return p;
+}
+
+std::vector<sock_filter> build_reject_all_filter() { return {stmt(kRet, 0)}; }
+
+}  // namespace tc

@@ -1,0 +1,41 @@
+// The classic BPF program that keeps a raw IPv4 TCP socket's queue to the
+// packets being replicated. Filtering in the kernel matters: without it every
+// TCP packet the server receives would be copied to user space.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/ip_address.h"
+
+namespace tc {
+
+// What the accepting `ret` returns: keep the whole packet (GRO may have
+// merged segments far beyond the MTU).
+inline constexpr uint32_t kFilterAccept = 0xffffffffu;
+
+// Builds a program for packets that start at the IPv4 header (what a raw
+// IPv4 socket's filter sees). It accepts a packet when
+//   - the protocol is TCP,
+//   - it is not a fragment with a non-zero offset (no TCP header there),
+//   - its destination address is one of `addresses` (empty: any address;
+//     IPv6 entries never match an IPv4 packet), and
+//   - its TCP destination port is one of `ports` (empty: any port).
+// Every jump is short or a `ja`, so the program is valid for any number of
+// entries; the caller checks the size against BPF_MAXINSNS.
+std::vector<sock_filter> build_port_filter(std::span<const uint16_t> ports,
+                                           std::span<const IpAddress> addresses);
+
+// The same port test for packets that start at the TCP header, which is
+// what an IPv6 raw socket's filter sees (the kernel has already taken the
+// IPv6 header and its extension headers off).
+std::vector<sock_filter> build_tcp_port_filter(std::span<const uint16_t> ports);
+
+// A program that accepts nothing: attached first, so packets that arrive
+// before the real filter can be flushed.
+std::vector<sock_filter> build_reject_all_filter();
+
+}  // namespace tc

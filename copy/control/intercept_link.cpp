@@ -1,0 +1,535 @@
+#include "copy/control/intercept_link.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+
+namespace tc {
+
+namespace {
+
+// Dead intercepts must be noticed even on an idle link: keepalive probes
+// after 10 s of silence, and unacknowledged data (including a window that
+// stays closed) fails the connection after 30 s.
+constexpr int kKeepIdleSeconds = 10;
+constexpr int kKeepIntervalSeconds = 5;
+constexpr int kKeepCount = 3;
+constexpr unsigned int kUserTimeoutMs = 30000;
+constexpr int kMaxReadsPerEvent = 16;  // then let the loop serve others
+constexpr size_t kMaxConnectionsPerIntercept = 64;
+constexpr Duration kMaxWait = 1s;
+
+LinkFailure failure_from_errno(int err) {
+  switch (err) {
+    case ECONNREFUSED: return LinkFailure::kRefused;
+    case ECONNRESET:
+    case ECONNABORTED:
+    case EPIPE: return LinkFailure::kReset;
+    case ETIMEDOUT: return LinkFailure::kTimeout;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN:
+    case EADDRNOTAVAIL: return LinkFailure::kUnreachable;
+    default: return LinkFailure::kOther;
+  }
+}
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+
+
+void set_int(int fd, int level, int name, int value) {
+  // Tuning only: a kernel without the option still gets a working link.
+  (void)setsockopt(fd, level, name, &value, sizeof value);
+}
+
+socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof ss);
+  if (ep.addr.is_v4()) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(ep.port);
+    std::memcpy(&sa.sin_addr, ep.addr.v4_bytes().data(), 4);
+    std::memcpy(&ss, &sa, sizeof sa);
+    return sizeof sa;
+  }
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(ep.port);
+  std::memcpy(&sa.sin6_addr, ep.addr.bytes16().data(), 16);
+  std::memcpy(&ss, &sa, sizeof sa);
+  return sizeof sa;
+}
+
+}  // namespace
+
+const char* to_string(LinkFailure f) {
+  switch (f) {
+    case LinkFailure::kRefused: return "refused";
+    case LinkFailure::kReset: return "reset";
+    case LinkFailure::kEof: return "eof";
+    case LinkFailure::kTimeout: return "timeout";
+    case LinkFailure::kUnreachable: return "unreachable";
+    case LinkFailure::kBadFrame: return "bad_frame";
+    case LinkFailure::kConnectTimeout: return "connect_timeout";
+    case LinkFailure::kHelloTimeout: return "hello_timeout";
+    case LinkFailure::kAuthFailed: return "auth_failed";
+    case LinkFailure::kOther: return "error";
+    case LinkFailure::kCount: break;
+  }
+  return "unknown";
+}
+
+
+InterceptLink::InterceptLink(EventLoop& loop, Logger& log, std::vector<Endpoint> intercepts, ReplyHandler& handler,
+                             InterceptLinkOptions options)
+    : loop_(loop), log_(log), handler_(handler), options_(options) {
+  if (intercepts.empty()) throw std::invalid_argument("intercept link: no intercept address");
+  options_.connections_per_intercept =
+      std::clamp<size_t>(options_.connections_per_intercept, 1, kMaxConnectionsPerIntercept);
+  options_.writer_bytes = std::max<size_t>(options_.writer_bytes, wire::kHeaderSize + wire::kMaxPayload);
+  options_.backoff_min = std::max<Duration>(options_.backoff_min, 1ms);
+  options_.backoff_max = std::max(options_.backoff_max, options_.backoff_min);
+
+  if (getrandom(&instance_id_, sizeof instance_id_, 0) != static_cast<ssize_t>(sizeof instance_id_))
+    throw std::system_error(errno, std::generic_category(), "intercept link: random instance id");
+
+  const size_t writer_max = writer_capacity();
+  intercepts_.reserve(intercepts.size());
+  for (const Endpoint& ep : intercepts) {
+    Intercept in;
+    in.endpoint = ep;
+    in.conns.reserve(options_.connections_per_intercept);
+    for (size_t i = 0; i < options_.connections_per_intercept; ++i) {
+      in.conns.emplace_back(writer_max);
+      in.conns.back().backoff = options_.backoff_min;
+    }
+    intercepts_.push_back(std::move(in));
+  }
+  chosen_.reserve(intercepts_.size());
+}
+
+InterceptLink::~InterceptLink() {
+  for (Intercept& in : intercepts_)
+    for (Connection& c : in.conns)
+      if (c.fd) loop_.remove(c.fd.get());
+}
+
+size_t InterceptLink::intercepts_up() const {
+  return static_cast<size_t>(
+      std::count_if(intercepts_.begin(), intercepts_.end(), [](const Intercept& in) { return in.up > 0; }));
+}
+
+size_t InterceptLink::connections_up() const {
+  size_t n = 0;
+  for (const Intercept& in : intercepts_) n += in.up;
+  return n;
+}
+
+std::string InterceptLink::describe(size_t ii, size_t ci) const {
+  return intercepts_[ii].endpoint.to_string() + " connection " + std::to_string(ci + 1) + "/" +
+         std::to_string(intercepts_[ii].conns.size());
+}
+
+// ---- registration -------------------------------------------------------
+
+// The connection a key always uses while it is up: hash modulo the
+// configured count, so keys keep their connection when another one drops;
+// the next up connection stands in for a down one.
+InterceptLink::Connection* InterceptLink::pick(Intercept& in, size_t hash) {
+  const size_t n = in.conns.size();
+  for (size_t k = 0, i = hash % n; k < n; ++k, i = (i + 1) % n)
+    if (in.conns[i].state == State::kUp) return &in.conns[i];
+  return nullptr;
+}
+
+// has_room() bounds the pending bytes at writer_bytes; the writer itself
+// may hold up to half its capacity of already-written bytes before it
+// compacts, so it gets twice that, and add_key never fails after the check.
+size_t InterceptLink::writer_capacity() const { return 2 * options_.writer_bytes + 4096; }
+
+bool InterceptLink::has_room(const Connection& c) const {
+  return c.writer.pending_bytes() + wire::kHeaderSize + 2 + wire::kKeySize <= options_.writer_bytes;
+}
+
+bool InterceptLink::register_session(const SessionKey& key) {
+  const size_t hash = SessionKeyHash{}(key);
+  chosen_.clear();
+  for (Intercept& in : intercepts_) {
+    if (in.up == 0 || (replay_only_ && replay_only_ != &in)) continue;
+    chosen_.push_back(pick(in, hash));
+  }
+  if (chosen_.empty()) return false;
+  // All or nothing, so a shed session is not left half-registered.
+  for (const Connection* c : chosen_) {
+    if (!has_room(*c)) {
+      ++stats_.registrations_shed;
+      return false;
+    }
+  }
+  bool ok = true;
+  for (Connection* c : chosen_) ok = c->writer.add_key(wire::MessageType::kRegister, key) && ok;
+  if (!ok) {
+    ++stats_.registrations_shed;
+    return false;
+  }
+  ++stats_.registrations;
+  return true;
+}
+
+void InterceptLink::unregister_session(const SessionKey& key) {
+  const size_t hash = SessionKeyHash{}(key);
+  bool any = false;
+  for (Intercept& in : intercepts_) {
+    if (in.up == 0) continue;
+    Connection* c = pick(in, hash);
+    if (has_room(*c) && c->writer.add_key(wire::MessageType::kUnregister, key))
+      any = true;
+    else
+      ++stats_.unregistrations_shed;
+  }
+  if (any) ++stats_.unregistrations;
+}
+
+// ---- timers -------------------------------------------------------------
+
+Duration InterceptLink::next_timeout(TimePoint now) const {
+  Duration wait = kMaxWait;
+  for (const Intercept& in : intercepts_) {
+    for (const Connection& c : in.conns) {
+      if (c.state == State::kUp) continue;
+      if (!c.deadline) return Duration{0};
+      wait = std::min(wait, std::max(Duration{0}, *c.deadline - now));
+    }
+  }
+  return wait;
+}
+
+void InterceptLink::tick(TimePoint now) {
+  for (size_t ii = 0; ii < intercepts_.size(); ++ii) {
+    for (size_t ci = 0; ci < intercepts_[ii].conns.size(); ++ci) {
+      Connection& c = intercepts_[ii].conns[ci];
+      switch (c.state) {
+        case State::kIdle:
+          if (!c.deadline) c.deadline = now + c.retry_delay;
+          if (now >= *c.deadline) start_connect(ii, ci, now);
+          break;
+        case State::kConnecting:
+          if (c.deadline && now >= *c.deadline)
+            close(ii, ci, LinkFailure::kConnectTimeout, "no answer to the connection request");
+          break;
+        case State::kHelloSent:
+          if (!c.deadline)
+            c.deadline = now + options_.hello_timeout;
+          else if (now >= *c.deadline)
+            close(ii, ci, LinkFailure::kHelloTimeout, "connected, but no hello acknowledgement");
+          break;
+        case State::kUp: break;
+      }
+      if (c.state == State::kIdle && !c.deadline) c.deadline = now + c.retry_delay;
+    }
+  }
+}
+
+// ---- connection life cycle ----------------------------------------------
+
+void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
+  Connection& c = intercepts_[ii].conns[ci];
+  const Endpoint& ep = intercepts_[ii].endpoint;
+  UniqueFd fd(::socket(ep.addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    const int err = errno;
+    close(ii, ci, failure_from_errno(err), "socket: " + errno_text(err));
+    return;
+  }
+  // Buffers before connect(), so the window scale is negotiated for them.
+  set_int(fd.get(), SOL_SOCKET, SO_SNDBUF, options_.socket_buffer_bytes);
+  set_int(fd.get(), SOL_SOCKET, SO_RCVBUF, options_.socket_buffer_bytes);
+  set_int(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
+  set_int(fd.get(), SOL_SOCKET, SO_KEEPALIVE, 1);
+  set_int(fd.get(), IPPROTO_TCP, TCP_KEEPIDLE, kKeepIdleSeconds);
+  set_int(fd.get(), IPPROTO_TCP, TCP_KEEPINTVL, kKeepIntervalSeconds);
+  set_int(fd.get(), IPPROTO_TCP, TCP_KEEPCNT, kKeepCount);
+  set_int(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(kUserTimeoutMs));
+
+  // A fresh stream: nothing from the previous connection may leak into it.
+  c.writer = wire::FrameWriter(writer_capacity());
+  c.decoder = wire::FrameDecoder();
+  c.proved = false;
+
+  sockaddr_storage ss{};
+  const socklen_t len = to_sockaddr(ep, ss);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
+    const int err = errno;
+    close(ii, ci, failure_from_errno(err), errno_text(err));
+    return;
+  }
+  // Even an immediate success goes through EPOLLOUT: one path for both.
+  try {
+    // 16 bytes of captures stay inside std::function's own storage: the
+    // loop copies the handler on every event.
+    const auto i = static_cast<uint32_t>(ii), k = static_cast<uint32_t>(ci);
+    auto handler = [this, i, k](uint32_t events) { on_event(i, k, events); };
+    static_assert(sizeof(handler) <= 2 * sizeof(void*) && std::is_trivially_copyable_v<decltype(handler)>);
+    loop_.add(fd.get(), EPOLLOUT, handler);
+  } catch (const std::system_error& e) {
+    close(ii, ci, LinkFailure::kOther, e.what());
+    return;
+  }
+  c.fd = std::move(fd);
+  c.state = State::kConnecting;
+  c.want_write = true;
+  c.deadline = now + options_.connect_timeout;
+}
+
+void InterceptLink::on_event(size_t ii, size_t ci, uint32_t events) {
+  Connection& c = intercepts_[ii].conns[ci];
+  if (!c.fd) return;
+  if (c.state == State::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) {
+      close(ii, ci, failure_from_errno(err), errno_text(err));
+      return;
+    }
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(ii, ci);
+    return;
+  }
+  const uint64_t generation = c.generation;
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    on_readable(ii, ci);
+    if (c.generation != generation) return;
+  }
+  if (events & EPOLLOUT) write_pending(ii, ci);
+}
+
+void InterceptLink::on_connected(size_t ii, size_t ci) {
+  Connection& c = intercepts_[ii].conns[ci];
+  c.state = State::kHelloSent;
+  c.deadline.reset();  // the next tick starts the hello timeout
+  loop_.modify(c.fd.get(), EPOLLIN);
+  c.want_write = false;
+  c.writer.hello(instance_id_);
+  write_pending(ii, ci);
+}
+
+void InterceptLink::on_readable(size_t ii, size_t ci) {
+  Connection& c = intercepts_[ii].conns[ci];
+  const uint64_t generation = c.generation;
+  for (int round = 0; round < kMaxReadsPerEvent; ++round) {
+    const std::span<uint8_t> space = c.decoder.write_space();
+    if (space.empty()) break;  // the decoder failed: handled below
+    const ssize_t n = ::read(c.fd.get(), space.data(), space.size());
+    if (n == 0) {
+      if (c.proved && c.state == State::kHelloSent)
+        close(ii, ci, LinkFailure::kAuthFailed,
+              "the intercept closed the connection on our proof: is --secret-file the same on both sides?");
+      else
+        close(ii, ci, LinkFailure::kEof, "closed by the intercept");
+      return;
+    }
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      close(ii, ci, failure_from_errno(err), errno_text(err));
+      return;
+    }
+    c.decoder.commit(static_cast<size_t>(n));
+    while (std::optional<wire::Frame> frame = c.decoder.next()) {
+      if (!on_frame(ii, ci, *frame) || c.generation != generation) return;
+    }
+    if (c.decoder.error() != wire::WireError::kNone) break;
+    if (static_cast<size_t>(n) < space.size()) return;  // the socket is drained
+  }
+  if (c.decoder.error() != wire::WireError::kNone) {
+    ++stats_.bad_frames;
+    close(ii, ci, LinkFailure::kBadFrame, std::string("bad frame: ") + wire::to_string(c.decoder.error()));
+  }
+}
+
+bool InterceptLink::on_frame(size_t ii, size_t ci, const wire::Frame& frame) {
+  Intercept& in = intercepts_[ii];
+  Connection& c = in.conns[ci];
+  switch (static_cast<wire::MessageType>(frame.type)) {
+    case wire::MessageType::kChallenge:
+      return on_challenge(ii, ci, frame);
+    case wire::MessageType::kHelloAck: {
+      if (c.state != State::kHelloSent) return true;  // a repeated ack changes nothing
+      if (!hello_ack_ok(ii, ci, frame)) return false;
+      c.state = State::kUp;
+      c.deadline.reset();
+      c.backoff = options_.backoff_min;
+      c.quiet = false;
+      ++in.up;
+      ++stats_.connects;
+      TC_LOG(log_, kInfo, "intercept %s: up", describe(ii, ci).c_str());
+      // Re-registration goes to this intercept only.
+      struct ReplayScope {
+        Intercept*& slot;
+        ~ReplayScope() { slot = nullptr; }
+      } scope{replay_only_};
+      replay_only_ = &in;
+      handler_.on_link_up();
+      return true;
+    }
+    case wire::MessageType::kReplies: {
+      const wire::WireError err = wire::read_replies(frame.payload, [this](std::span<const uint8_t> header) {
+        ++stats_.replies_received;
+        handler_.on_reply(header);
+      });
+      if (err != wire::WireError::kNone) {
+        ++stats_.bad_frames;
+        close(ii, ci, LinkFailure::kBadFrame, "malformed replies frame");
+        return false;
+      }
+      return true;
+    }
+    default:
+      // Unknown types are skipped for forward compatibility; frames meant
+      // for the other direction are skipped the same way.
+      ++stats_.unknown_frames;
+      return true;
+  }
+}
+
+bool InterceptLink::on_challenge(size_t ii, size_t ci, const wire::Frame& frame) {
+  Connection& c = intercepts_[ii].conns[ci];
+  if (!options_.secret) {
+    close(ii, ci, LinkFailure::kAuthFailed, "the intercept asks for a shared secret: give tcpcopy --secret-file");
+    return false;
+  }
+  const auto nonce = wire::read_challenge(frame.payload);
+  if (c.state != State::kHelloSent || c.proved || !nonce) {
+    ++stats_.bad_frames;
+    close(ii, ci, LinkFailure::kBadFrame, "unexpected or malformed challenge");
+    return false;
+  }
+  c.server_nonce = *nonce;
+  const auto proof = random_nonce(c.client_nonce)
+                         ? options_.secret->client_proof(c.server_nonce, c.client_nonce, instance_id_)
+                         : std::nullopt;
+  if (!proof) {
+    close(ii, ci, LinkFailure::kAuthFailed, "cannot compute a proof (random source or HMAC failed)");
+    return false;
+  }
+  c.writer.auth(c.client_nonce, *proof);
+  c.proved = true;
+  return write_pending(ii, ci);
+}
+
+// With a secret, the intercept must prove it holds the same one; without,
+// any acknowledgement will do (an intercept with a secret never sends one).
+bool InterceptLink::hello_ack_ok(size_t ii, size_t ci, const wire::Frame& frame) {
+  Connection& c = intercepts_[ii].conns[ci];
+  if (!options_.secret) return true;
+  const auto ack = wire::read_hello_ack(frame.payload);
+  if (!c.proved || !ack || !ack->proof) {
+    close(ii, ci, LinkFailure::kAuthFailed,
+          "the intercept does not authenticate (no --secret-file there?); refusing it");
+    return false;
+  }
+  const auto expected = options_.secret->server_proof(c.server_nonce, c.client_nonce, instance_id_);
+  if (!expected || !proofs_equal(*expected, *ack->proof)) {
+    close(ii, ci, LinkFailure::kAuthFailed, "the intercept's proof is wrong: it holds another secret");
+    return false;
+  }
+  return true;
+}
+
+bool InterceptLink::write_pending(size_t ii, size_t ci) {
+  Connection& c = intercepts_[ii].conns[ci];
+  while (!c.writer.empty()) {
+    const std::span<const uint8_t> pending = c.writer.pending();
+    const ssize_t n = ::send(c.fd.get(), pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      c.writer.consume(static_cast<size_t>(n));
+      continue;
+    }
+    const int err = n < 0 ? errno : EPIPE;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      set_events(c, true);
+      return true;
+    }
+    close(ii, ci, failure_from_errno(err), errno_text(err));
+    return false;
+  }
+  set_events(c, false);
+  return true;
+}
+
+void InterceptLink::set_events(Connection& c, bool want_write) {
+  if (c.want_write == want_write) return;
+  loop_.modify(c.fd.get(), want_write ? EPOLLIN | EPOLLOUT : EPOLLIN);
+  c.want_write = want_write;
+}
+
+void InterceptLink::flush() {
+  for (size_t ii = 0; ii < intercepts_.size(); ++ii) {
+    for (size_t ci = 0; ci < intercepts_[ii].conns.size(); ++ci) {
+      const Connection& c = intercepts_[ii].conns[ci];
+      if ((c.state == State::kHelloSent || c.state == State::kUp) && !c.writer.empty()) write_pending(ii, ci);
+    }
+  }
+}
+
+void InterceptLink::close(size_t ii, size_t ci, LinkFailure why, const std::string& detail) {
+  Intercept& in = intercepts_[ii];
+  Connection& c = in.conns[ci];
+  const bool was_up = c.state == State::kUp;
+  const char* what = was_up ? "connection lost" : c.state == State::kHelloSent ? "hello failed" : "cannot connect";
+  if (c.fd) {
+    loop_.remove(c.fd.get());
+    c.fd.reset();
+  }
+  ++c.generation;
+  c.state = State::kIdle;
+  c.want_write = false;
+  c.deadline.reset();  // the next tick schedules the retry
+  c.retry_delay = c.backoff;
+  c.backoff = std::min(c.backoff * 2, options_.backoff_max);
+  if (was_up) {
+    --in.up;
+    ++stats_.disconnects[static_cast<size_t>(why)];
+  } else {
+    ++stats_.connect_failures[static_cast<size_t>(why)];
+  }
+  // One line per outage; the retries that follow stay at debug level.
+  const LogLevel level = c.quiet ? LogLevel::kDebug : LogLevel::kWarn;
+  if (log_.enabled(level)) {
+    log_.log(level, "intercept %s: %s: %s (%s); retrying with backoff up to %lld ms", describe(ii, ci).c_str(), what,
+             to_string(why), detail.c_str(),
+             static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.backoff_max).count()));
+  }
+  c.quiet = true;
+}
+
+void InterceptLink::report(CounterSink& sink) const {
+  sink.counter("link_connects", "", stats_.connects);
+  for (size_t r = 0; r < InterceptLinkStats::kReasons; ++r) {
+    const char* reason = to_string(static_cast<LinkFailure>(r));
+    sink.counter("link_connect_failures", reason, stats_.connect_failures[r]);
+    sink.counter("link_disconnects", reason, stats_.disconnects[r]);
+  }
+  sink.counter("link_registrations", "", stats_.registrations);
+  sink.counter("link_unregistrations", "", stats_.unregistrations);
+  sink.counter("link_registrations_shed", "", stats_.registrations_shed);
+  sink.counter("link_unregistrations_shed", "", stats_.unregistrations_shed);
+  sink.counter("link_replies_received", "", stats_.replies_received);
+  sink.counter("link_unknown_frames", "", stats_.unknown_frames);
+  sink.counter("link_bad_frames", "", stats_.bad_frames);
+}
+
+}  // namespace tc

@@ -1,0 +1,248 @@
+#include "copy/doctor.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "common/socket_address.h"
+#include "common/unique_fd.h"
+#include "common/wire.h"
+
+namespace tc {
+
+namespace {
+
+using doctor::Host;
+using doctor::Report;
+
+InterceptProbe fail(InterceptProbe::Outcome o, int err, TimePoint start) {
+  InterceptProbe p;
+  p.outcome = o;
+  if (err != 0) p.detail = std::strerror(err);
+  p.elapsed = monotonic_now() - start;
+  return p;
+}
+
+InterceptProbe::Outcome outcome_of(int err) {
+  switch (err) {
+    case ECONNREFUSED: return InterceptProbe::Outcome::kRefused;
+    case ETIMEDOUT: return InterceptProbe::Outcome::kTimeout;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EADDRNOTAVAIL: return InterceptProbe::Outcome::kUnreachable;
+    default: return InterceptProbe::Outcome::kError;
+  }
+}
+
+// Waits for `events` on fd until `deadline`; false on timeout.
+bool wait_for(int fd, short events, TimePoint deadline) {
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - monotonic_now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int n = poll(&p, 1, static_cast<int>(left));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+std::string ms(Duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+}  // namespace
+
+InterceptProbe probe_intercept(const Endpoint& ep, Duration timeout) {
+  using O = InterceptProbe::Outcome;
+  const TimePoint start = monotonic_now();
+  sockaddr_storage ss{};
+  const socklen_t len = to_sockaddr(ep, ss);
+  UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return fail(O::kError, errno, start);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS)
+    return fail(outcome_of(errno), errno, start);
+  if (!wait_for(fd.get(), POLLOUT, start + timeout)) return fail(O::kTimeout, 0, start);
+  int err = 0;
+  socklen_t err_len = sizeof err;
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) err = errno;
+  if (err != 0) return fail(outcome_of(err), err, start);
+
+  // The hello a tcpcopy sends, with an id of its own, then the answer.
+  wire::FrameWriter writer(64);
+  writer.hello(std::random_device{}());
+  const auto bytes = writer.pending();
+  if (::send(fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
+    return fail(O::kError, errno, start);
+  const TimePoint answer_deadline = monotonic_now() + timeout;
+  wire::FrameDecoder decoder;
+  while (true) {
+    if (!wait_for(fd.get(), POLLIN, answer_deadline)) return fail(O::kTimeout, 0, start);
+    const auto space = decoder.write_space();
+    if (space.empty()) return fail(O::kNotIntercept, 0, start);
+    const ssize_t n = ::recv(fd.get(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n == 0) return fail(O::kClosed, 0, start);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(errno == ECONNRESET ? O::kClosed : O::kError, errno, start);
+    }
+    decoder.commit(static_cast<size_t>(n));
+    while (const auto frame = decoder.next()) {
+      const bool ack = frame->type == static_cast<uint8_t>(wire::MessageType::kHelloAck);
+      if (ack || frame->type == static_cast<uint8_t>(wire::MessageType::kChallenge)) {
+        InterceptProbe ok;
+        ok.outcome = ack ? O::kOk : O::kChallenged;
+        ok.elapsed = monotonic_now() - start;
+        return ok;
+      }
+    }
+    if (decoder.error() != wire::WireError::kNone) return fail(O::kNotIntercept, 0, start);
+  }
+}
+
+namespace {
+
+void check_intercepts(const CopyOptions& o, Report& report, const InterceptProber& probe) {
+  using O = InterceptProbe::Outcome;
+  for (const Endpoint& ep : o.intercepts) {
+    const std::string check = "intercept " + ep.to_string();
+    const std::string host = ep.addr.to_string(), port = std::to_string(ep.port);
+    const InterceptProbe p = probe(ep);
+    switch (p.outcome) {
+      case O::kOk:
+        if (o.secret_file.empty())
+          report.ok(check, "answered the hello in " + ms(p.elapsed));
+        else
+          report.problem(check, "answered the hello without asking for the shared secret",
+                         "give intercept the same --secret-file (tcpcopy refuses an intercept without one)");
+        break;
+      case O::kChallenged:
+        if (o.secret_file.empty())
+          report.problem(check, "asks for a shared secret", "give tcpcopy intercept's --secret-file");
+        else
+          report.ok(check, "answered the hello with a challenge in " + ms(p.elapsed) +
+                               " (shared secret; whether it is the same one shows once tcpcopy runs)");
+        break;
+      case O::kRefused:
+        report.problem(check, "connection refused: nothing listens on port " + port + " there",
+                       "start intercept on " + host + " (systemctl start intercept), or give its control port: -s " +
+                           host + ":PORT");
+        break;
+      case O::kTimeout:
+        report.problem(check, "no answer within " + ms(p.elapsed),
+                       "check that " + host + " is the host running intercept and that TCP port " + port +
+                           " is let through on the way");
+        break;
+      case O::kUnreachable:
+        report.problem(check, "unreachable: " + p.detail, "check the address and this host's route to " + host);
+        break;
+      case O::kNotIntercept:
+        report.problem(check, "something answers on port " + port + ", but not intercept's control protocol",
+                       "point -s at intercept's control port (default 36524)");
+        break;
+      case O::kClosed:
+        report.problem(check, "closed the connection instead of answering the hello",
+                       "see intercept's log: is this host's address in its --allow list? Run the same version of "
+                       "tcpcopy and intercept");
+        break;
+      case O::kError:
+        report.problem(check, p.detail, "");
+        break;
+    }
+  }
+}
+
+void check_targets(const CopyOptions& o, Host& host, Report& report) {
+  std::vector<IpAddress> targets;
+  for (const Transfer& t : o.engine.transfers.transfers())
+    if (std::find(targets.begin(), targets.end(), t.target.addr) == targets.end()) targets.push_back(t.target.addr);
+  for (const IpAddress& addr : targets) {
+    const std::string check = "route to target " + addr.to_string();
+    const auto r = doctor::check_route(host, report, addr, check,
+                                       "give this host a route to the target: ip route add " + addr.to_string() +
+                                           " via GATEWAY");
+    if (!r) continue;
+    if (r->type == "local" || r->dev == "lo") {
+      report.info(check, addr.to_string() + " is an address of this host itself");
+      continue;
+    }
+    std::string where = "packets leave through " + r->dev + (r->via.empty() ? "" : " via " + r->via);
+    const auto mtu_text = host.read_file("/sys/class/net/" + r->dev + "/mtu");
+    const auto mtu = mtu_text ? doctor::parse_sysctl_int(*mtu_text) : std::nullopt;
+    if (mtu && *mtu < o.engine.mtu) {
+      report.problem(check,
+                     where + ", whose MTU " + std::to_string(*mtu) + " is below -M " + std::to_string(o.engine.mtu) +
+                         ": larger packets fail to send (EMSGSIZE)",
+                     "-M " + std::to_string(*mtu));
+    } else {
+      report.ok(check, where + (mtu ? ", MTU " + std::to_string(*mtu) : std::string()));
+    }
+    if (doctor::rp_filter(host, r->dev) == 1)
+      report.info("rp_filter " + r->dev,
+                  "strict here, which does not stop tcpcopy's packets (they leave this host); on the target the "
+                  "same setting drops them unless its route back to the clients uses the interface they arrive on",
+                  "run intercept --check --check-client ADDR on the target");
+  }
+}
+
+void check_offloads(const CopyOptions& o, Host& host, Report& report) {
+  // The capture interfaces: those holding the online addresses when every
+  // transfer names one, else every interface that is up.
+  std::vector<IpAddress> online;
+  bool all_named = true;
+  for (const Transfer& t : o.engine.transfers.transfers()) {
+    if (t.online_addr) online.push_back(*t.online_addr);
+    else all_named = false;
+  }
+  for (const doctor::Interface& i : host.interfaces()) {
+    if (!i.up || i.loopback) continue;
+    if (all_named && std::none_of(i.addresses.begin(), i.addresses.end(), [&](const IpAddress& a) {
+          return std::find(online.begin(), online.end(), a) != online.end();
+        }))
+      continue;
+    const auto off = host.offloads(i.name);
+    if (!off) continue;
+    const std::string check = "offloads " + i.name;
+    if (!off->gro && !off->lro) {
+      report.ok(check, "GRO and LRO off: captured packets are as on the wire");
+      continue;
+    }
+    const std::string on = off->gro && off->lro ? "GRO and LRO" : off->gro ? "GRO" : "LRO";
+    report.info(check,
+                on + " on: captured packets can be larger than the MTU; tcpcopy cuts them into packets of at "
+                     "most -M " + std::to_string(o.engine.mtu) + " bytes",
+                "to capture what is on the wire: ethtool -K " + i.name + " gro off lro off");
+  }
+}
+
+}  // namespace
+
+doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProber& probe) {
+  Report report;
+  doctor::check_capabilities(
+      host, report,
+      {{doctor::kCapNetRaw, "CAP_NET_RAW", "raw sockets: capture and send", true},
+       {doctor::kCapNetAdmin, "CAP_NET_ADMIN", "a capture buffer beyond net.core.rmem_max", false}},
+      "tcpcopy");
+  if (!o.secret_file.empty()) {
+    std::string why;
+    if (SharedSecret::load(o.secret_file, why))
+      report.ok("secret file", o.secret_file + " is private and long enough");
+    else
+      report.problem("secret file", o.secret_file + ": " + why, "tcpcopy refuses to start with it (status 2)");
+  }
+  check_intercepts(o, report, probe);
+  check_targets(o, host, report);
+  if (!o.engine.client_map.empty())
+    report.info("client addresses",
+                "the target sees the addresses of -c, not the real clients: it needs a route back for them, and "
+                "intercept's passlist and route checks concern them",
+                "on the target: intercept --check --check-client ADDRESS (one of -c)");
+  check_offloads(o, host, report);
+  return report;
+}
+
+}  // namespace tc

@@ -1,0 +1,91 @@
+// One replayed connection: the client side (sequence space of the real
+// client, which is kept) and the target side (learned from reply headers).
+#pragma once
+
+#include <cstdint>
+
+#include "common/clock.h"
+#include "common/session_key.h"
+#include "copy/engine/segment_pool.h"
+
+namespace tc {
+
+enum class SessionState : uint8_t {
+  kSynSent,      // SYN (real or faked) sent, waiting for the SYN-ACK
+  kEstablished,  // data flows
+  kClosed,       // finished or lost; lingers to absorb late packets
+};
+
+struct Session {
+  SessionKey key;              // as the target sees it
+  SessionKey origin;           // as captured online
+  uint32_t lru_prev = UINT32_MAX;  // activity order (oldest first), for eviction
+  uint32_t lru_next = UINT32_MAX;
+  bool in_use = false;
+  bool has_origin = false;     // captured packets of `origin` still come here
+  uint16_t copy = 0;           // which of the -n copies
+  SessionState state = SessionState::kSynSent;
+  bool joined = false;         // started mid-stream with a faked handshake
+  bool registered = false;
+
+  // Client -> target, in the client's sequence space.
+  uint32_t isn = 0;
+  uint32_t snd_una = 0;        // oldest byte the target has not acked
+  uint32_t snd_nxt = 0;        // next byte to send
+  uint32_t snd_max = 0;        // highest byte sent so far
+  uint32_t data_end = 0;       // end of the contiguous captured data
+  uint32_t seg_head = Segment::kNil;  // buffered payload, ordered by seq
+  uint32_t seg_tail = Segment::kNil;
+  uint16_t reorder_segments = 0;  // buffered segments past a gap (kBeyondEnd)
+  bool fin_captured = false;
+  bool fin_hold = false;       // the FIN came after the online server spoke
+  uint32_t fin_expect = 0;     // the online server's total output before the FIN
+  bool fin_sent = false;
+  bool fin_acked = false;
+  bool rst_captured = false;
+  uint32_t fin_seq = 0;
+
+  // What the client announced (SYN options) and its latest values.
+  uint16_t syn_window = 0;
+  uint16_t client_mss = 0;
+  int8_t client_wscale = -1;
+  bool client_ts = false;
+  uint32_t client_ts_val = 0;
+  uint16_t client_window = 0;
+
+  // Target -> client, learned from reply headers.
+  uint32_t rcv_nxt = 0;        // the ack we send
+  uint32_t ack_sent = 0;
+  bool ack_pending = false;
+  bool target_fin = false;
+  uint32_t snd_wnd = 0;        // target's window in bytes
+  uint8_t snd_wscale = 0;
+  bool ts_ok = false;
+  uint32_t ts_recent = 0;
+  uint16_t target_mss = 536;
+  uint16_t last_window = 0;    // raw window of the last reply (duplicate-ack test)
+  uint8_t dupacks = 0;
+
+  // Request pacing.
+  bool have_ref_ack = false;
+  uint32_t ref_ack = 0;        // client's ack (online space) on its last data
+  uint32_t online_base = 0;    // client's first ack: online output counts from here
+  uint32_t answer_bytes = 0;   // target payload since our last new data
+  uint32_t answer_total = 0;   // target payload since the session began
+  TimePoint last_target_data{};
+  bool holding = false;        // a request or FIN waits for the target's answer
+  bool hold_is_fin = false;
+  TimePoint hold_since{};
+  uint32_t requests_seen = 0;
+
+  // Timers.
+  uint8_t retries = 0;
+  Duration rto{};
+  TimePoint rto_deadline{};    // zero: not armed
+  TimePoint persist_deadline{};
+  TimePoint last_reply{};
+  TimePoint last_activity{};
+  TimePoint linger_deadline{};
+};
+
+}  // namespace tc

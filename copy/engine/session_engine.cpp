@@ -1,0 +1,923 @@
+#include "copy/engine/session_engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "common/tcp_builder.h"
+
+namespace tc {
+
+namespace {
+
+constexpr Duration kWheelTick = 4ms;
+constexpr uint32_t kWheelSlots = 16384;  // about 65 s per turn
+
+bool armed(TimePoint t) { return t.count() != 0; }
+
+bool is_loopback(const IpAddress& a) {
+  if (a.is_v4()) return (a.v4_host() >> 24) == 127;
+  static const IpAddress kV6Loopback = *IpAddress::parse("::1");
+  return a == kV6Loopback;
+}
+
+// A client is never more than one receive window ahead of what its peer
+// acknowledged, and the largest window (scale 14) is just under 2^30. So
+// no real packet of a session starts more than 1 GiB past the captured
+// data, or 1 GiB before what the target acknowledged; one that does is
+// forged or corrupt, and acting on it (a FIN or RST far away, a buffer
+// that never becomes contiguous) would only harm the copy.
+constexpr uint32_t kMaxSeqJump = 1u << 30;
+
+bool plausible_seq(const Session& s, uint32_t seq) {
+  return !seq_gt(seq, s.data_end + kMaxSeqJump) && !seq_lt(seq, s.snd_una - kMaxSeqJump);
+}
+
+// Sessions looked at, oldest first, for one to evict from a full table.
+constexpr int kEvictScan = 64;
+
+// Segments one session may hold past gaps in its captured data. Real
+// reordering needs a handful; beyond that the gap is a capture loss that
+// never fills, or a sender spraying out-of-order bytes, each of which would
+// pin a whole segment and lengthen every insertion's walk of the list.
+constexpr uint16_t kMaxReorderSegments = 256;
+
+}  // namespace
+
+SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now)
+    : config_(std::move(config)),
+      out_(out),
+      registrar_(registrar),
+      table_(config_.max_sessions),
+      pool_(config_.buffer_bytes),
+      wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
+      start_(now) {
+  ack_due_.reserve(config_.max_sessions);
+}
+
+// ---------------------------------------------------------------- capture
+
+void SessionEngine::on_captured(std::span<const uint8_t> packet, TimePoint now) {
+  ++counters_.packets_captured;
+  counters_.bytes_captured += packet.size();
+  TcpPacket pkt;
+  if (ParseError e = TcpPacket::parse(packet, pkt); e != ParseError::kNone) {
+    ++counters_.malformed[static_cast<size_t>(e)];
+    return;
+  }
+  if (!valid_tcp_flags(pkt.flags)) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kBadFlags)];
+    return;
+  }
+  const Transfer* t = config_.transfers.find(pkt.dst, pkt.dport);
+  if (!t || t->target.addr.is_v4() != pkt.src.is_v4()) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kNotTransfer)];
+    return;
+  }
+  const SessionKey origin{pkt.src, t->target.addr, pkt.sport, t->target.port};
+  for (uint16_t copy = 0; copy < config_.copies; ++copy) {
+    const uint32_t slot = table_.find_origin(origin, copy);
+    if (slot == SessionTable<Session>::kNil) {
+      if (copy == 0 && !sampled(origin, now)) {
+        ++counters_.skipped[static_cast<size_t>(SkipReason::kSampledOut)];
+        return;
+      }
+      start_session(pkt, origin, copy, now);
+    } else {
+      handle_client_packet(table_.at(slot), slot, pkt, now);
+    }
+  }
+}
+
+// -r/-g: a session is chosen by a hash of its origin, so every packet of it
+// (and every copy) gets the same answer.
+bool SessionEngine::sampled(const SessionKey& origin, TimePoint now) const {
+  uint32_t percent = config_.sample_percent;
+  if (config_.ramp.count() > 0 && now - start_ < config_.ramp)
+    percent = static_cast<uint32_t>(percent * (now - start_).count() / config_.ramp.count());
+  if (percent >= 100) return true;
+  return (SessionKeyHash{}(origin) >> 7) % 100 < percent;
+}
+
+// The connection as the target sees it: -c or -H client address, and for
+// -n copies and -f instances a shifted client port.
+bool SessionEngine::wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out) {
+  out = origin;
+  if (!config_.client_map.empty()) {
+    auto mapped = config_.client_map.map(origin.client);
+    if (!mapped) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kNoClientAddress)];
+      return false;
+    }
+    out.client = *mapped;
+  } else if (is_loopback(origin.client)) {
+    if (!config_.local_address || config_.local_address->is_v4() != origin.client.is_v4()) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kLoopbackClient)];
+      return false;
+    }
+    out.client = *config_.local_address;
+  }
+  const uint32_t shift = uint32_t{copy} * 16411u + uint32_t{config_.instance} * 257u;
+  if (shift != 0) out.client_port = static_cast<uint16_t>(1024 + (origin.client_port + shift) % (65536u - 1024u));
+  return true;
+}
+
+Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy,
+                                      TimePoint now) {
+  const bool syn = pkt.syn() && !pkt.has_ack();
+  if (!syn) {
+    if (pkt.syn() || pkt.rst() || pkt.payload_len == 0) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kNoSession)];
+      return nullptr;
+    }
+    if (config_.only_full_sessions) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kNotFullSession)];
+      return nullptr;
+    }
+  }
+  SessionKey key;
+  if (!wire_key(origin, copy, key)) return nullptr;
+  if (table_.full() && !evict_one()) {
+    ++counters_.sessions_lost[static_cast<size_t>(LostReason::kSessionCap)];
+    return nullptr;
+  }
+  if (const uint32_t old = table_.find(key); old != SessionTable<Session>::kNil) {
+    if (table_.at(old).state == SessionState::kClosed) {
+      erase(old);  // finished: the target accepts a new SYN on the port
+    } else if (!free_wire_key(key)) {
+      ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
+      return nullptr;
+    }
+  }
+  const uint32_t slot = table_.insert(key, origin, copy);
+  Session& s = table_.at(slot);
+  lru_touch(slot);
+  ++counters_.sessions_created;
+  s.last_activity = s.last_reply = now;
+  s.rto = config_.initial_rto;
+  if (syn) {
+    s.isn = pkt.seq;
+    s.client_mss = pkt.options.mss;
+    s.client_wscale = pkt.options.wscale;
+    s.syn_window = pkt.window;
+  } else {
+    // Joining mid-stream: a faked SYN one byte before the first data seen.
+    s.joined = true;
+    ++counters_.sessions_joined;
+    s.isn = pkt.seq - 1;
+    s.client_mss = config_.fake_syn_mss;
+    s.client_wscale = 7;
+    s.syn_window = 65535;
+  }
+  s.client_ts = pkt.options.has_timestamp;
+  s.client_ts_val = pkt.options.ts_val;
+  s.client_window = pkt.window;
+  s.snd_una = s.snd_nxt = s.snd_max = s.data_end = s.isn + 1;
+  s.state = SessionState::kSynSent;
+  if (!registrar_.register_session(key)) {
+    lose(s, slot, LostReason::kNoIntercept, now);
+    return nullptr;
+  }
+  s.registered = true;
+  send_syn(s);
+  arm_rto(s, now);
+  if (!syn) handle_client_packet(s, slot, pkt, now);
+  if (s.in_use) reschedule(s, slot, now);
+  return &s;
+}
+
+void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
+  if (s.state == SessionState::kClosed) {
+    if (pkt.syn() && !pkt.has_ack() && pkt.seq != s.isn) {
+      // The client reused the port for a new connection.
+      const SessionKey origin = s.origin;
+      const uint16_t copy = s.copy;
+      erase(slot);
+      start_session(pkt, origin, copy, now);
+      return;
+    }
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kAfterClose)];
+    return;
+  }
+  if (!pkt.syn() && !plausible_seq(s, pkt.seq)) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kOutOfWindow)];
+    return;
+  }
+  s.last_activity = now;
+  lru_touch(slot);
+  if (pkt.syn()) {
+    if (!pkt.has_ack() && pkt.seq != s.isn) {
+      // The client reused the port while the target is still finishing the
+      // old connection: the old copy runs on, the new one takes another port.
+      const SessionKey origin = s.origin;
+      const uint16_t copy = s.copy;
+      table_.drop_origin(slot);
+      start_session(pkt, origin, copy, now);
+      return;
+    }
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
+    return;
+  }
+  if (pkt.options.has_timestamp && s.client_ts && seq_ge(pkt.options.ts_val, s.client_ts_val))
+    s.client_ts_val = pkt.options.ts_val;
+  if (pkt.has_ack()) s.client_window = pkt.window;
+  if (pkt.rst()) {
+    s.rst_captured = true;
+    try_send(s, slot, now);
+    if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
+    return;
+  }
+
+  // Request pacing: the client's ack moving between two pieces of data means
+  // the online server answered in between, so a new request starts here.
+  const bool has_data = pkt.payload_len > 0;
+  bool moved = false;
+  if (pkt.has_ack()) {
+    if (!s.have_ref_ack) {
+      s.ref_ack = s.online_base = pkt.ack;
+      s.have_ref_ack = true;
+    } else if ((has_data || pkt.fin()) && seq_gt(pkt.ack, s.ref_ack)) {
+      moved = true;
+      s.ref_ack = pkt.ack;
+    }
+  }
+  if (has_data) {
+    uint8_t flags = 0;
+    if (s.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
+    if (moved && config_.hold_requests) flags |= Segment::kHold;
+    const uint32_t expect = moved ? pkt.ack - s.online_base : 0;
+    const uint32_t end = pkt.seq + pkt.payload_len;
+    if (seq_le(end, s.data_end) || seq_le(end, s.snd_una)) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
+    } else if (seq_gt(pkt.seq, s.data_end) && s.reorder_segments >= kMaxReorderSegments) {
+      ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
+    } else {
+      if (flags & Segment::kRequestStart) ++s.requests_seen;
+      if (!buffer_payload(s, pkt.seq, pkt.payload, flags, expect)) {
+        ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
+        lose(s, slot, LostReason::kNoBuffer, now);
+        return;
+      }
+    }
+  }
+  if (pkt.fin() && !s.fin_captured) {
+    s.fin_captured = true;
+    s.fin_seq = pkt.seq + pkt.payload_len;
+    s.fin_hold = moved && !has_data && config_.hold_requests;
+    s.fin_expect = moved ? pkt.ack - s.online_base : 0;
+  }
+  try_send(s, slot, now);
+  if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
+}
+
+// Inserts [seq, seq+len) into the ordered segment list, keeping only bytes
+// not already buffered; then extends data_end over what became contiguous.
+bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags,
+                                   uint32_t expect) {
+  uint32_t end = seq + static_cast<uint32_t>(payload.size());
+  uint32_t cur = seq;
+  if (seq_lt(cur, s.data_end)) {
+    cur = s.data_end;  // the front was seen before: keep only the new tail
+    flags = 0;
+  }
+  // Fast path: in-order data appended at the tail.
+  const bool in_order = cur == s.data_end &&
+                        (s.seg_tail == Segment::kNil ||
+                         pool_.at(s.seg_tail).seq + pool_.at(s.seg_tail).len == s.data_end);
+  uint32_t prev = in_order ? s.seg_tail : Segment::kNil;
+  uint32_t it = in_order ? Segment::kNil : s.seg_head;
+  uint32_t first_new = Segment::kNil;
+  while (seq_lt(cur, end)) {
+    // Skip segments that end at or before cur; stop at one covering cur.
+    while (it != Segment::kNil && seq_le(pool_.at(it).seq + pool_.at(it).len, cur)) {
+      prev = it;
+      it = pool_.at(it).next;
+    }
+    if (it != Segment::kNil && seq_le(pool_.at(it).seq, cur)) {
+      cur = pool_.at(it).seq + pool_.at(it).len;
+      continue;
+    }
+    uint32_t gap_end = end;
+    if (it != Segment::kNil && seq_lt(pool_.at(it).seq, gap_end)) gap_end = pool_.at(it).seq;
+    while (seq_lt(cur, gap_end)) {
+      const uint32_t n = std::min<uint32_t>(gap_end - cur, Segment::kCapacity);
+      const uint32_t id = pool_.alloc();
+      if (id == Segment::kNil) return false;
+      Segment& g = pool_.at(id);
+      g.seq = cur;
+      g.len = static_cast<uint16_t>(n);
+      g.flags = cur == seq ? flags : 0;
+      if (seq_gt(cur, s.data_end)) {
+        g.flags |= Segment::kBeyondEnd;
+        ++s.reorder_segments;
+      }
+      g.expect = expect;
+      std::memcpy(g.data, payload.data() + (cur - seq), n);
+      g.next = it;
+      if (prev == Segment::kNil) s.seg_head = id;
+      else pool_.at(prev).next = id;
+      if (it == Segment::kNil) s.seg_tail = id;
+      if (first_new == Segment::kNil) first_new = id;
+      prev = id;
+      cur += n;
+    }
+  }
+  // Extend the contiguous end.
+  for (uint32_t id = in_order ? first_new : s.seg_head; id != Segment::kNil; id = pool_.at(id).next) {
+    Segment& g = pool_.at(id);
+    if (seq_gt(g.seq, s.data_end)) break;
+    if (g.flags & Segment::kBeyondEnd) {
+      g.flags &= static_cast<uint8_t>(~Segment::kBeyondEnd);
+      --s.reorder_segments;
+    }
+    if (seq_gt(g.seq + g.len, s.data_end)) s.data_end = g.seq + g.len;
+  }
+  return true;
+}
+
+// Moves `key` to a client port no live session uses toward the same target.
+// The stride is odd, so the walk visits every port above 1023 once.
+bool SessionEngine::free_wire_key(SessionKey& key) {
+  const uint32_t base = key.client_port;
+  for (uint32_t k = 1; k < 64; ++k) {
+    SessionKey candidate = key;
+    candidate.client_port = static_cast<uint16_t>(1024 + (base + k * 4099u) % (65536u - 1024u));
+    const uint32_t other = table_.find(candidate);
+    if (other == SessionTable<Session>::kNil) {
+      key = candidate;
+      ++counters_.ports_moved;
+      return true;
+    }
+    if (table_.at(other).state == SessionState::kClosed && table_.at(other).key == candidate &&
+        !table_.at(other).has_origin) {
+      erase(other);
+      key = candidate;
+      ++counters_.ports_moved;
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- replies
+
+void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
+  ++counters_.replies;
+  TcpPacket pkt;
+  if (TcpPacket::parse(header, pkt, Extent::kHeadersOnly) != ParseError::kNone) {
+    ++counters_.replies_malformed;
+    return;
+  }
+  if (!valid_tcp_flags(pkt.flags)) {
+    ++counters_.replies_bad_flags;
+    return;
+  }
+  const SessionKey key{pkt.dst, pkt.src, pkt.dport, pkt.sport};
+  const uint32_t slot = table_.find(key);
+  if (slot == SessionTable<Session>::kNil) {
+    ++counters_.replies_unknown;
+    return;
+  }
+  Session& s = table_.at(slot);
+  if (s.state == SessionState::kClosed) {
+    // The target repeats its FIN when our last ack was lost: ack again.
+    if (pkt.fin() && !pkt.rst() && !s.ack_pending) {
+      s.ack_pending = true;
+      ack_due_.push_back(slot);
+    }
+    return;
+  }
+  s.last_reply = now;
+  s.last_activity = now;
+  lru_touch(slot);
+  if (pkt.rst()) {
+    if (s.state == SessionState::kSynSent) {
+      lose(s, slot, LostReason::kTargetRefused, now);
+    } else if (s.snd_una != s.data_end || (s.fin_captured && !s.fin_acked)) {
+      lose(s, slot, LostReason::kTargetReset, now);
+    } else {
+      ++counters_.sessions_completed;
+      close(s, slot, now);
+    }
+    return;
+  }
+  if (pkt.syn()) {
+    if (pkt.has_ack()) handle_synack(s, pkt, now);
+  } else if (pkt.has_ack() && s.state == SessionState::kEstablished) {
+    handle_ack(s, pkt, now);
+    if (s.in_use && !s.ack_pending && s.state == SessionState::kEstablished &&
+        (pkt.payload_len > 0 || pkt.fin())) {
+      s.ack_pending = true;
+      ack_due_.push_back(slot);
+    }
+  }
+  if (s.state == SessionState::kEstablished) try_send(s, slot, now);
+  if (s.in_use && s.state == SessionState::kEstablished) maybe_complete(s, slot, now);
+  if (s.in_use) reschedule(s, slot, now);
+}
+
+void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint now) {
+  if (pkt.ack != s.isn + 1) return;  // not an answer to our SYN
+  if (s.state == SessionState::kEstablished) {
+    send_ack(s);  // our handshake ack was lost; the target repeats its SYN-ACK
+    return;
+  }
+  if (s.state != SessionState::kSynSent) return;
+  s.rcv_nxt = pkt.seq + 1;
+  s.ts_ok = s.client_ts && pkt.options.has_timestamp;
+  if (s.ts_ok) s.ts_recent = pkt.options.ts_val;
+  const bool wscale_ok = s.client_wscale >= 0 && pkt.options.wscale >= 0;
+  s.snd_wscale = wscale_ok ? static_cast<uint8_t>(pkt.options.wscale) : 0;
+  s.target_mss = pkt.options.mss ? pkt.options.mss : 536;
+  s.snd_wnd = pkt.window;  // never scaled in a SYN
+  s.last_window = pkt.window;
+  s.state = SessionState::kEstablished;
+  s.retries = 0;
+  s.rto = config_.initial_rto;
+  s.rto_deadline = {};
+  (void)now;
+  send_ack(s);
+}
+
+void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) {
+  if (seq_gt(pkt.ack, s.snd_una) && seq_le(pkt.ack, s.snd_max)) {
+    s.snd_una = pkt.ack;
+    if (s.fin_sent && seq_gt(pkt.ack, s.fin_seq)) s.fin_acked = true;
+    if (seq_lt(s.snd_nxt, s.snd_una)) s.snd_nxt = s.snd_una;
+    release_acked(s);
+    s.retries = 0;
+    s.dupacks = 0;
+    s.rto = config_.initial_rto;
+    s.rto_deadline = s.snd_una == s.snd_max ? TimePoint{} : now + s.rto;
+  } else if (pkt.ack == s.snd_una && pkt.payload_len == 0 && !pkt.fin() && s.snd_max != s.snd_una &&
+             pkt.window == s.last_window) {
+    if (++s.dupacks == 3) {
+      ++counters_.fast_retransmits;
+      const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+      if (len > 0) send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh);
+    }
+  }
+  s.last_window = pkt.window;
+  s.snd_wnd = uint32_t{pkt.window} << s.snd_wscale;
+  if (s.snd_wnd > 0) s.persist_deadline = {};
+  if (s.ts_ok && pkt.options.has_timestamp && seq_ge(pkt.options.ts_val, s.ts_recent))
+    s.ts_recent = pkt.options.ts_val;
+  const uint32_t seg_len = pkt.payload_len + (pkt.fin() ? 1 : 0);
+  if (seg_len == 0) return;
+  const uint32_t end = pkt.seq + seg_len;
+  if (seq_le(pkt.seq, s.rcv_nxt) && seq_gt(end, s.rcv_nxt)) {
+    if (pkt.payload_len > 0) {
+      const uint32_t fresh = end - s.rcv_nxt - (pkt.fin() ? 1 : 0);
+      s.answer_bytes += fresh;
+      s.answer_total += fresh;
+      s.last_target_data = now;
+      counters_.response_bytes += fresh;
+    }
+    s.rcv_nxt = end;
+    if (pkt.fin()) s.target_fin = true;
+  }
+}
+
+// ---------------------------------------------------------------- sending
+
+size_t SessionEngine::max_payload(const Session& s) const {
+  const size_t ip = s.key.target.is_v4() ? 20 : 40;
+  const size_t opt = s.ts_ok ? 12 : 0;
+  const size_t by_mtu = config_.mtu > ip + 20 + opt ? config_.mtu - ip - 20 - opt : 1;
+  const size_t by_mss = s.target_mss > opt ? s.target_mss - opt : 1;
+  return std::min({by_mtu, by_mss, Segment::kCapacity});
+}
+
+uint32_t SessionEngine::find_segment(const Session& s, uint32_t seq) const {
+  for (uint32_t id = s.seg_head; id != Segment::kNil; id = pool_.at(id).next) {
+    const Segment& g = pool_.at(id);
+    if (seq_lt(seq, g.seq)) return Segment::kNil;
+    if (seq_lt(seq, g.seq + g.len)) return id;
+  }
+  return Segment::kNil;
+}
+
+void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
+  if (s.state != SessionState::kEstablished) return;
+  const uint32_t mp = static_cast<uint32_t>(max_payload(s));
+  uint32_t id = Segment::kNil;
+  while (seq_lt(s.snd_nxt, s.data_end)) {
+    if (id == Segment::kNil || !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len)) {
+      id = id != Segment::kNil ? pool_.at(id).next : Segment::kNil;
+      if (id == Segment::kNil || !seq_le(pool_.at(id).seq, s.snd_nxt)) id = find_segment(s, s.snd_nxt);
+      if (id == Segment::kNil) break;
+    }
+    Segment& g = pool_.at(id);
+    const bool fresh = seq_ge(s.snd_nxt, s.snd_max);
+    if (fresh && g.seq == s.snd_nxt && (g.flags & Segment::kHold)) {
+      if (hold(s, g.expect, false, now)) break;
+      g.flags &= static_cast<uint8_t>(~Segment::kHold);
+    }
+    const int32_t window_left = static_cast<int32_t>(s.snd_una + s.snd_wnd - s.snd_nxt);
+    if (window_left <= 0) {
+      if (s.snd_una == s.snd_max && !armed(s.persist_deadline)) s.persist_deadline = now + s.rto;
+      break;
+    }
+    const uint32_t len = std::min({run_end(g, s.data_end) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
+    if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh)) break;
+    if (fresh) {
+      if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt) {
+        ++counters_.requests_replicated;
+        g.flags &= static_cast<uint8_t>(~Segment::kRequestStart);
+      }
+      s.answer_bytes = 0;
+      counters_.bytes_sent += len;
+    }
+    s.snd_nxt += len;
+    if (seq_gt(s.snd_nxt, s.snd_max)) s.snd_max = s.snd_nxt;
+    arm_rto(s, now);
+  }
+  // The FIN goes once the target has acked every byte before it.
+  if (s.fin_captured && !s.fin_sent && s.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
+      s.snd_nxt == s.fin_seq) {
+    if (s.fin_hold && hold(s, s.fin_expect, true, now)) {
+      // waits for the target to finish its answer
+    } else if (send_segment(s, s.fin_seq, 0, tcpflag::kFin | tcpflag::kAck)) {
+      s.fin_hold = false;
+      s.fin_sent = true;
+      s.snd_nxt = s.snd_max = s.fin_seq + 1;
+      arm_rto(s, now);
+    }
+  }
+  // So does a client RST, once the target has also answered the last data
+  // and gone quiet: online the answer was written before the client reset
+  // (a client closing with a response still in flight resets when it
+  // arrives), and a reset that overtakes the target's answer aborts it.
+  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.data_end && !rst_waits(s, now)) {
+    if (send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck)) {
+      ++counters_.sessions_completed;
+      close(s, slot, now);
+    }
+  }
+}
+
+// Whether the target has answered as far as the online server had when the
+// client sent a request (or FIN): `expect` is the online server's total
+// output by then (from the client's ack), compared with the target's total
+// output. Totals, not per-request counts, so a request released early
+// cannot make the next one look answered. A request also goes when the
+// target spoke after it and went quiet (its answer may be shorter than
+// online's; an early request only means pipelining); a FIN does not, since
+// a FIN inside a slow answer makes the target abort it. Either goes after
+// the target stayed silent for the hold timeout. The online FIN, if any,
+// is one byte of a FIN's `expect`.
+SessionEngine::Answer SessionEngine::answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const {
+  if (seq_ge(s.answer_total, expect) || (fin && (s.target_fin || seq_ge(s.answer_total + 1, expect))))
+    return Answer::kAnswered;
+  if (!fin && s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) return Answer::kAnswered;
+  const TimePoint since = std::max(s.hold_since, s.last_target_data);
+  return now - since >= config_.hold_timeout ? Answer::kTimedOut : Answer::kWaiting;
+}
+
+// Returns true while the item must wait; starts or ends the hold.
+bool SessionEngine::hold(Session& s, uint32_t expect, bool fin, TimePoint now) {
+  if (!s.holding) s.hold_since = now;
+  const Answer a = answered(s, expect, fin, now);
+  if (a == Answer::kWaiting) {
+    if (!s.holding) {
+      s.holding = true;
+      s.hold_is_fin = fin;
+      s.hold_since = now;
+      ++counters_.holds;
+    }
+    return true;
+  }
+  if (a == Answer::kTimedOut) ++counters_.hold_timeouts;
+  s.holding = false;
+  return false;
+}
+
+bool SessionEngine::rst_waits(Session& s, TimePoint now) {
+  if (!config_.hold_requests || s.requests_seen == 0) return false;
+  if (!s.holding) s.hold_since = now;
+  if (s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) {
+    s.holding = false;
+    return false;
+  }
+  if (now - std::max(s.hold_since, s.last_target_data) >= config_.hold_timeout) {
+    ++counters_.hold_timeouts;
+    s.holding = false;
+    return false;
+  }
+  if (!s.holding) {
+    s.holding = true;
+    s.hold_is_fin = false;  // ends on quiet, like a request
+    ++counters_.holds;
+  }
+  return true;
+}
+
+// End of the contiguous bytes from `g` up to (not into) the next request:
+// a packet never carries the start of a request that must be held or counted.
+uint32_t SessionEngine::run_end(const Segment& g, uint32_t data_end) const {
+  uint32_t end = g.seq + g.len;
+  for (uint32_t id = g.next; id != Segment::kNil && seq_lt(end, data_end); id = pool_.at(id).next) {
+    const Segment& h = pool_.at(id);
+    if (h.seq != end || (h.flags & (Segment::kHold | Segment::kRequestStart))) break;
+    end += h.len;
+    if (end - g.seq >= Segment::kCapacity) break;  // enough for one packet
+  }
+  return seq_lt(data_end, end) ? data_end : end;
+}
+
+bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags) {
+  // Payload inside one buffered segment is used in place; a packet that
+  // spans segments is gathered into scratch first.
+  std::span<const uint8_t> payload;
+  if (len > 0) {
+    uint32_t id = find_segment(s, seq);
+    if (id == Segment::kNil) return false;
+    const Segment* g = &pool_.at(id);
+    if (seq_le(seq + len, g->seq + g->len)) {
+      payload = std::span<const uint8_t>(g->data + (seq - g->seq), len);
+    } else {
+      uint32_t at = seq, done = 0;
+      while (done < len) {
+        if (g == nullptr || seq_lt(at, g->seq) || !seq_lt(at, g->seq + g->len)) return false;
+        const uint32_t take = std::min<uint32_t>(len - done, g->seq + g->len - at);
+        std::memcpy(scratch_.data() + done, g->data + (at - g->seq), take);
+        done += take;
+        at += take;
+        g = g->next != Segment::kNil ? &pool_.at(g->next) : nullptr;
+      }
+      payload = std::span<const uint8_t>(scratch_.data(), len);
+    }
+  }
+  std::span<uint8_t> buf = out_.acquire();
+  if (buf.empty()) {
+    ++counters_.output_full;
+    return false;
+  }
+  TcpSegmentSpec spec;
+  spec.src = s.key.client;
+  spec.dst = s.key.target;
+  spec.sport = s.key.client_port;
+  spec.dport = s.key.target_port;
+  spec.seq = seq;
+  spec.ack = (flags & tcpflag::kAck) ? s.rcv_nxt : 0;
+  spec.flags = flags;
+  spec.window = s.client_window;
+  spec.timestamp = s.ts_ok;
+  spec.ts_val = s.client_ts_val;
+  spec.ts_ecr = s.ts_recent;
+  spec.ip_id = ++ip_id_;
+  spec.payload = payload;
+  const size_t n = build_tcp_packet(spec, buf);
+  if (n == 0) {
+    ++counters_.output_full;
+    return false;
+  }
+  out_.commit(n);
+  ++counters_.packets_sent;
+  if (flags & tcpflag::kAck) {
+    s.ack_sent = s.rcv_nxt;
+    s.ack_pending = false;
+  }
+  return true;
+}
+
+void SessionEngine::send_syn(Session& s) {
+  std::span<uint8_t> buf = out_.acquire();
+  if (buf.empty()) {
+    ++counters_.output_full;
+    return;
+  }
+  TcpSegmentSpec spec;
+  spec.src = s.key.client;
+  spec.dst = s.key.target;
+  spec.sport = s.key.client_port;
+  spec.dport = s.key.target_port;
+  spec.seq = s.isn;
+  spec.flags = tcpflag::kSyn;
+  spec.window = s.syn_window;
+  spec.mss = s.client_mss;
+  spec.wscale = s.client_wscale;
+  spec.timestamp = s.client_ts;
+  spec.ts_val = s.client_ts_val;
+  spec.ip_id = ++ip_id_;
+  const size_t n = build_tcp_packet(spec, buf);
+  if (n == 0) return;
+  out_.commit(n);
+  ++counters_.packets_sent;
+}
+
+void SessionEngine::send_ack(Session& s) { send_segment(s, s.snd_nxt, 0, tcpflag::kAck); }
+
+void SessionEngine::flush() {
+  for (uint32_t slot : ack_due_) {
+    Session& s = table_.at(slot);
+    if (s.in_use && s.ack_pending) send_ack(s);
+  }
+  ack_due_.clear();
+}
+
+void SessionEngine::release_acked(Session& s) {
+  while (s.seg_head != Segment::kNil) {
+    const Segment& g = pool_.at(s.seg_head);
+    if (!seq_le(g.seq + g.len, s.snd_una)) break;
+    const uint32_t next = g.next;
+    pool_.release(s.seg_head);
+    s.seg_head = next;
+  }
+  if (s.seg_head == Segment::kNil) s.seg_tail = Segment::kNil;
+}
+
+void SessionEngine::free_segments(Session& s) {
+  while (s.seg_head != Segment::kNil) {
+    const uint32_t next = pool_.at(s.seg_head).next;
+    pool_.release(s.seg_head);
+    s.seg_head = next;
+  }
+  s.seg_tail = Segment::kNil;
+  s.reorder_segments = 0;
+}
+
+// ---------------------------------------------------------------- timers
+
+void SessionEngine::on_tick(TimePoint now) {
+  wheel_.advance(now, [&](uint32_t slot) { on_timer(slot, now); });
+}
+
+void SessionEngine::arm_rto(Session& s, TimePoint now) {
+  if (!armed(s.rto_deadline)) s.rto_deadline = now + s.rto;
+}
+
+void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
+  TimePoint when = s.last_activity + config_.idle_timeout;
+  auto consider = [&when](TimePoint t) {
+    if (armed(t) && t < when) when = t;
+  };
+  if (s.state == SessionState::kClosed) {
+    when = s.linger_deadline;
+  } else {
+    consider(s.rto_deadline);
+    consider(s.persist_deadline);
+    if (s.holding) {
+      consider(std::max(s.hold_since, s.last_target_data) + config_.hold_timeout);
+      if (!s.hold_is_fin && s.answer_bytes > 0) consider(s.last_target_data + config_.answer_quiet);
+    }
+    if (s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding)
+      consider(s.last_reply + config_.session_timeout);
+  }
+  (void)now;
+  wheel_.schedule(slot, when);
+}
+
+void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
+  Session& s = table_.at(slot);
+  if (!s.in_use) return;
+  if (s.state == SessionState::kClosed) {
+    if (now >= s.linger_deadline) erase(slot);
+    else reschedule(s, slot, now);
+    return;
+  }
+  const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding;
+  if (waiting && now - s.last_reply >= config_.session_timeout) {
+    lose(s, slot, LostReason::kResponseTimeout, now);
+    return;
+  }
+  if (now - s.last_activity >= config_.idle_timeout) {
+    ++counters_.sessions_idle_closed;
+    if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
+    close(s, slot, now);
+    return;
+  }
+  if (armed(s.rto_deadline) && now >= s.rto_deadline) {
+    retransmit(s, slot, now);
+    if (!s.in_use || s.state == SessionState::kClosed) return;
+  }
+  if (armed(s.persist_deadline) && now >= s.persist_deadline) {
+    // Zero window: a segment one byte below the window makes the target
+    // answer with its current window.
+    ++counters_.window_probes;
+    send_segment(s, s.snd_una - 1, 0, tcpflag::kAck);
+    s.persist_deadline = now + std::min(s.rto * 2, config_.max_rto);
+  }
+  if (s.holding) {
+    try_send(s, slot, now);  // re-checks the answer against the clock
+    if (!s.in_use || s.state == SessionState::kClosed) return;
+  }
+  reschedule(s, slot, now);
+}
+
+void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {
+  s.rto_deadline = {};
+  const bool outstanding = s.state == SessionState::kSynSent || s.snd_una != s.snd_max;
+  if (!outstanding) return;
+  if (s.retries >= config_.max_retransmits) {
+    lose(s, slot,
+         s.state == SessionState::kSynSent ? LostReason::kNoSynAck : LostReason::kTargetUnresponsive, now);
+    return;
+  }
+  ++s.retries;
+  ++counters_.retransmits;
+  s.rto = std::min(s.rto * 2, config_.max_rto);
+  if (s.state == SessionState::kSynSent) {
+    send_syn(s);
+  } else if (s.fin_sent && s.snd_una == s.fin_seq) {
+    send_segment(s, s.fin_seq, 0, tcpflag::kFin | tcpflag::kAck);
+  } else {
+    // Go back to the oldest unacked byte; acks will pull the rest again.
+    s.snd_nxt = s.snd_una;
+    const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+    if (len > 0 && send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh)) s.snd_nxt += len;
+  }
+  s.rto_deadline = now + s.rto;
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void SessionEngine::maybe_complete(Session& s, uint32_t slot, TimePoint now) {
+  if (s.fin_acked && s.target_fin) {
+    ++counters_.sessions_completed;
+    close(s, slot, now);
+  }
+}
+
+void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
+  s.state = SessionState::kClosed;
+  free_segments(s);
+  s.rto_deadline = s.persist_deadline = {};
+  s.holding = false;
+  s.linger_deadline = now + config_.linger;
+  reschedule(s, slot, now);
+}
+
+void SessionEngine::lose(Session& s, uint32_t slot, LostReason why, TimePoint now) {
+  ++counters_.sessions_lost[static_cast<size_t>(why)];
+  // Free the target's side of a connection we give up on.
+  if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
+  close(s, slot, now);
+}
+
+void SessionEngine::erase(uint32_t slot) {
+  Session& s = table_.at(slot);
+  if (s.registered) registrar_.unregister_session(s.key);
+  lru_unlink(slot);
+  wheel_.cancel(slot);
+  free_segments(s);
+  table_.erase(slot);
+}
+
+void SessionEngine::lru_unlink(uint32_t slot) {
+  constexpr uint32_t kNil = SessionTable<Session>::kNil;
+  Session& s = table_.at(slot);
+  if (s.lru_prev != kNil) table_.at(s.lru_prev).lru_next = s.lru_next;
+  else if (lru_head_ == slot) lru_head_ = s.lru_next;
+  if (s.lru_next != kNil) table_.at(s.lru_next).lru_prev = s.lru_prev;
+  else if (lru_tail_ == slot) lru_tail_ = s.lru_prev;
+  s.lru_prev = s.lru_next = kNil;
+}
+
+void SessionEngine::lru_touch(uint32_t slot) {
+  constexpr uint32_t kNil = SessionTable<Session>::kNil;
+  if (lru_tail_ == slot) return;
+  lru_unlink(slot);
+  Session& s = table_.at(slot);
+  s.lru_prev = lru_tail_;
+  if (lru_tail_ != kNil) table_.at(lru_tail_).lru_next = slot;
+  else lru_head_ = slot;
+  lru_tail_ = slot;
+}
+
+// Eviction policy of a full table: among the kEvictScan least recently
+// active sessions, a closed one (lingering) makes room first; else the
+// oldest with nothing in flight (every captured byte and FIN acknowledged by
+// the target, nothing held), whose target side gets a RST. A session with
+// data in flight is never evicted: the new session is refused instead.
+bool SessionEngine::evict_one() {
+  constexpr uint32_t kNil = SessionTable<Session>::kNil;
+  uint32_t idle = kNil;
+  uint32_t slot = lru_head_;
+  for (int i = 0; i < kEvictScan && slot != kNil; ++i, slot = table_.at(slot).lru_next) {
+    const Session& s = table_.at(slot);
+    if (s.state == SessionState::kClosed) {
+      ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kLingering)];
+      erase(slot);
+      return true;
+    }
+    if (idle == kNil && s.seg_head == Segment::kNil && s.snd_una == s.snd_max && s.snd_una == s.data_end &&
+        !s.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
+      idle = slot;
+  }
+  if (idle == kNil) return false;
+  Session& s = table_.at(idle);
+  ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kIdle)];
+  if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
+  erase(idle);
+  return true;
+}
+
+void SessionEngine::reregister_all() {
+  for (uint32_t i = 0; i < table_.slot_count(); ++i) {
+    Session& s = table_.at(i);
+    if (s.in_use && s.registered && s.state != SessionState::kClosed) registrar_.register_session(s.key);
+  }
+}
+
+}  // namespace tc

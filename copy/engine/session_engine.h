@@ -1,0 +1,101 @@
+// The session engine: pure logic. Captured client packets, reply headers
+// and the clock go in; rewritten packets (PacketOutput), registrations
+// (SessionRegistrar) and timers come out. No sockets, no clock reads.
+//
+// For each client connection seen online it opens a connection to the
+// target that replays the client's bytes: client sequence numbers are kept,
+// acks are rewritten into the target's sequence space (learned from reply
+// headers), timestamps echo the target's, the target's window is respected,
+// lost packets are retransmitted, and each new request waits until the
+// target has answered the previous one.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/timer_wheel.h"
+#include "copy/engine/engine_config.h"
+#include "copy/engine/engine_counters.h"
+#include "copy/engine/ports.h"
+#include "copy/engine/segment_pool.h"
+#include "copy/engine/session.h"
+#include "copy/engine/session_table.h"
+
+namespace tc {
+
+class SessionEngine {
+ public:
+  SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now);
+
+  // A packet captured online (starting at its IP header).
+  void on_captured(std::span<const uint8_t> packet, TimePoint now);
+  // An IP + TCP header of a target reply, from an intercept.
+  void on_reply(std::span<const uint8_t> header, TimePoint now);
+  // Sends the acks that replies made due; call after each batch of replies.
+  void flush();
+  // Runs due timers.
+  void on_tick(TimePoint now);
+  // How long until on_tick should run again (a tick while timers are armed).
+  Duration next_tick() const { return wheel_.tick(); }
+  // Registers every live session again (an intercept came back).
+  void reregister_all();
+
+  const EngineCounters& counters() const { return counters_; }
+  uint32_t active_sessions() const { return table_.size(); }
+  size_t buffered_segments() const { return pool_.in_use(); }
+  const EngineConfig& config() const { return config_; }
+
+ private:
+  Session* start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy, TimePoint now);
+  bool sampled(const SessionKey& origin, TimePoint now) const;
+  bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
+  bool free_wire_key(SessionKey& key);
+  uint32_t run_end(const Segment& g, uint32_t data_end) const;
+  void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
+  bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
+  void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
+  void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
+  void try_send(Session& s, uint32_t slot, TimePoint now);
+  enum class Answer { kWaiting, kAnswered, kTimedOut };
+  Answer answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const;
+  bool hold(Session& s, uint32_t expect, bool fin, TimePoint now);
+  bool rst_waits(Session& s, TimePoint now);
+  void send_syn(Session& s);
+  void send_ack(Session& s);
+  bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags);
+  size_t max_payload(const Session& s) const;
+  uint32_t find_segment(const Session& s, uint32_t seq) const;
+  void release_acked(Session& s);
+  void on_timer(uint32_t slot, TimePoint now);
+  void retransmit(Session& s, uint32_t slot, TimePoint now);
+  void arm_rto(Session& s, TimePoint now);
+  void reschedule(Session& s, uint32_t slot, TimePoint now);
+  void maybe_complete(Session& s, uint32_t slot, TimePoint now);
+  void close(Session& s, uint32_t slot, TimePoint now);
+  void lose(Session& s, uint32_t slot, LostReason why, TimePoint now);
+  void erase(uint32_t slot);
+  void free_segments(Session& s);
+  // Activity order of the sessions, oldest first (an intrusive list).
+  void lru_touch(uint32_t slot);
+  void lru_unlink(uint32_t slot);
+  // Makes room in a full table; false when no session may go.
+  bool evict_one();
+
+  EngineConfig config_;
+  PacketOutput& out_;
+  SessionRegistrar& registrar_;
+  SessionTable<Session> table_;
+  SegmentPool pool_;
+  TimerWheel wheel_;
+  EngineCounters counters_;
+  std::vector<uint32_t> ack_due_;  // slots with an ack to send at flush()
+  TimePoint start_;
+  uint32_t lru_head_ = SessionTable<Session>::kNil;  // least recently active
+  uint32_t lru_tail_ = SessionTable<Session>::kNil;
+  uint16_t ip_id_ = 0;
+  std::array<uint8_t, Segment::kCapacity> scratch_{};
+};
+
+}  // namespace tc

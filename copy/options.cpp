@@ -1,0 +1,450 @@
+#include "copy/options.h"
+
+#include <getopt.h>
+
+#include <net/if.h>
+
+#include <charconv>
+#include <limits>
+
+#include "common/pcap_io.h"
+#include "common/wire.h"
+
+
+namespace tc {
+
+namespace {
+
+template <typename T>
+bool parse_number(const char* text, T lo, T hi, T& out) {
+  const std::string_view s(text);
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+enum LongOnly : int {
+  kNoHold = 1000,
+  kHoldTimeout,
+  kLogLevel,
+  kStatsInterval,
+  kMaxSessions,
+  kMetrics,
+  kCheck,
+  kSecretFile,
+  kDstMac,
+  kPcapFile,
+  kRepeat,
+};
+
+constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
+
+const option kLongOptions[] = {
+    {"transfer", required_argument, nullptr, 'x'},
+    {"intercept", required_argument, nullptr, 's'},
+    {"intercept-port", required_argument, nullptr, 'p'},
+    {"connections", required_argument, nullptr, 'C'},
+    {"mtu", required_argument, nullptr, 'M'},
+    {"mss", required_argument, nullptr, 'D'},
+    {"session-timeout", required_argument, nullptr, 't'},
+    {"idle-timeout", required_argument, nullptr, 'k'},
+    {"rto", required_argument, nullptr, 'R'},
+    {"memory", required_argument, nullptr, 'm'},
+    {"max-sessions", required_argument, nullptr, kMaxSessions},
+    {"only-full-sessions", no_argument, nullptr, 'O'},
+    {"no-hold", no_argument, nullptr, kNoHold},
+    {"hold-timeout", required_argument, nullptr, kHoldTimeout},
+    {"lonely", no_argument, nullptr, 'L'},
+    {"copies", required_argument, nullptr, 'n'},
+    {"instance", required_argument, nullptr, 'f'},
+    {"percentage", required_argument, nullptr, 'r'},
+    {"gradually", optional_argument, nullptr, 'g'},
+    {"client-address", required_argument, nullptr, 'c'},
+    {"local-address", required_argument, nullptr, 'H'},
+    {"log", required_argument, nullptr, 'l'},
+    {"log-level", required_argument, nullptr, kLogLevel},
+    {"daemon", no_argument, nullptr, 'd'},
+    {"pid-file", required_argument, nullptr, 'P'},
+    {"stats-interval", required_argument, nullptr, kStatsInterval},
+    {"metrics", required_argument, nullptr, kMetrics},
+    {"check", no_argument, nullptr, kCheck},
+    {"secret-file", required_argument, nullptr, kSecretFile},
+    {"interface", required_argument, nullptr, 'i'},
+    {"filter", required_argument, nullptr, 'F'},
+    {"buffer-size", required_argument, nullptr, 'B'},
+    {"snaplen", required_argument, nullptr, 'S'},
+    {"output-interface", required_argument, nullptr, 'o'},
+    {"dst-mac", required_argument, nullptr, kDstMac},
+    {"pcap-file", required_argument, nullptr, kPcapFile},
+    {"accelerate", required_argument, nullptr, 'a'},
+    {"idle-threshold", required_argument, nullptr, 'I'},
+    {"repeat", required_argument, nullptr, kRepeat},
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, 'v'},
+    {nullptr, 0, nullptr, 0},
+};
+
+std::string bad(const std::string& opt, const char* value, const std::string& why) {
+  return "invalid value '" + std::string(value) + "' for " + opt + ": " + why;
+}
+
+// ------------------------------------------ link-layer backends and offline replay
+
+// Which of them were given, to check the combinations once all are read.
+enum LinkGiven : unsigned {
+  kGivenInterface = 1u << 0,
+  kGivenFilter = 1u << 1,
+  kGivenBuffer = 1u << 2,
+  kGivenSnaplen = 1u << 3,
+  kGivenOutput = 1u << 4,
+  kGivenDstMac = 1u << 5,
+  kGivenPcapFile = 1u << 6,
+  kGivenAccelerate = 1u << 7,
+  kGivenIdle = 1u << 8,
+  kGivenRepeat = 1u << 9,
+};
+
+bool is_link_option(int c) {
+  switch (c) {
+    case 'i': case 'F': case 'B': case 'S': case 'o': case kDstMac: case kPcapFile: case 'a': case 'I': case kRepeat:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool valid_interface_name(std::string_view name) {
+  return !name.empty() && name.size() < IFNAMSIZ && name.find_first_of("/ \t,") == std::string_view::npos;
+}
+
+std::string parse_link_option(int c, const char* v, LinkOptions& link, unsigned& given) {
+  switch (c) {
+    case 'i': {
+      given |= kGivenInterface;
+      std::string_view rest(v);
+      link.capture_interfaces.clear();
+      while (true) {
+        const size_t comma = rest.find(',');
+        const std::string_view name = rest.substr(0, comma);
+        if (!valid_interface_name(name)) return bad("-i/--interface", v, "expected interface names separated by commas");
+        for (const std::string& seen : link.capture_interfaces)
+          if (seen == name) return bad("-i/--interface", v, "interface '" + seen + "' given twice");
+        link.capture_interfaces.emplace_back(name);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      return {};
+    }
+    case 'F':
+      given |= kGivenFilter;
+      if (*v == '\0') return bad("-F/--filter", v, "expected a filter expression");
+      if (std::string err = check_filter_syntax(v); !err.empty()) return bad("-F/--filter", v, err);
+      link.filter = v;
+      return {};
+    case 'B':
+      given |= kGivenBuffer;
+      if (!parse_number<int>(v, 1, 4096, link.buffer_mb)) return bad("-B/--buffer-size", v, "expected 1-4096 MB");
+      return {};
+    case 'S':
+      given |= kGivenSnaplen;
+      if (!parse_number<int>(v, 64, 262144, link.snaplen)) return bad("-S/--snaplen", v, "expected 64-262144 bytes");
+      return {};
+    case 'o':
+      given |= kGivenOutput;
+      if (!valid_interface_name(v)) return bad("-o/--output-interface", v, "expected one interface name");
+      if (std::string_view(v) == "any") return bad("-o/--output-interface", v, "frames go out one Ethernet interface");
+      link.output_interface = v;
+      return {};
+    case kDstMac: {
+      given |= kGivenDstMac;
+      auto mac = MacAddress::parse(v);
+      if (!mac) return bad("--dst-mac", v, "expected a MAC address like 02:00:00:00:00:01");
+      if (mac->is_zero() || mac->is_multicast()) return bad("--dst-mac", v, "expected a unicast MAC address");
+      link.dst_mac = mac;
+      return {};
+    }
+    case kPcapFile:
+      given |= kGivenPcapFile;
+      if (*v == '\0') return bad("--pcap-file", v, "expected a file name");
+      link.pcap_file = v;
+      return {};
+    case 'a':
+      given |= kGivenAccelerate;
+      if (!parse_number<uint32_t>(v, 1, 1000, link.speed)) return bad("-a/--accelerate", v, "expected 1-1000");
+      return {};
+    case 'I': {
+      given |= kGivenIdle;
+      uint32_t ms = 0;
+      if (!parse_number<uint32_t>(v, 1, 3600000, ms)) return bad("-I/--idle-threshold", v, "expected 1-3600000 ms");
+      link.idle_threshold = std::chrono::milliseconds(ms);
+      return {};
+    }
+    case kRepeat:
+      given |= kGivenRepeat;
+      if (!parse_number<uint32_t>(v, 1, 1000000, link.repeat)) return bad("--repeat", v, "expected 1-1000000");
+      return {};
+    default:
+      return "internal: not a link option";
+  }
+}
+
+// Combinations: each option belongs to the backend it configures.
+std::string check_link_options(unsigned given) {
+  auto has = [given](unsigned bit) { return (given & bit) != 0; };
+  if (has(kGivenInterface) && has(kGivenPcapFile))
+    return "-i/--interface (live capture) and --pcap-file (offline replay) exclude each other";
+  if (has(kGivenBuffer) && !has(kGivenInterface)) return "-B/--buffer-size needs -i/--interface (pcap capture)";
+  if (has(kGivenSnaplen) && !has(kGivenInterface)) return "-S/--snaplen needs -i/--interface (pcap capture)";
+  if (has(kGivenFilter) && !has(kGivenInterface) && !has(kGivenPcapFile))
+    return "-F/--filter needs -i/--interface or --pcap-file";
+  if (has(kGivenDstMac) && !has(kGivenOutput)) return "--dst-mac needs -o/--output-interface (pcap send)";
+  if (!has(kGivenPcapFile)) {
+    if (has(kGivenAccelerate)) return "-a/--accelerate needs --pcap-file (offline replay)";
+    if (has(kGivenIdle)) return "-I/--idle-threshold needs --pcap-file (offline replay)";
+    if (has(kGivenRepeat)) return "--repeat needs --pcap-file (offline replay)";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string copy_usage() {
+  return R"(Usage: tcpcopy -x TRANSFERS -s INTERCEPTS [options]
+
+Replays live TCP sessions seen on this (online) server against a target
+server. Replies are taken away on the target by intercept and come back
+over a control channel.
+
+Required:
+  -x, --transfer LIST        [srcIP:]srcPort-dstIP:dstPort[,...]  online port -> target
+                             (IPv6 in brackets: [2001:db8::2]:80)
+  -s, --intercept LIST       intercept addresses ip[:port][,...]
+
+Control channel:
+  -p, --intercept-port PORT  port for -s entries without one (default 36524)
+  -C, --connections N        connections to each intercept, 1-11 (default 2)
+  -L, --lonely               keep running when intercepts go away (always on;
+                             accepted for compatibility)
+      --secret-file FILE     shared secret for the intercepts (HMAC-SHA256
+                             challenge, both ways); FILE must not be readable
+                             by others
+
+Session emulation:
+  -M, --mtu BYTES            largest packet sent to the target (default 1500)
+  -D, --mss BYTES            MSS written into faked SYNs (default 1460)
+  -t, --session-timeout S    drop a session whose target stays silent S seconds
+                             while it waits for it (default 120)
+  -k, --idle-timeout S       drop a session idle for S seconds (default 3600)
+  -R, --rto MS               initial retransmission timeout (default 200)
+  -O, --only-full-sessions   replay only sessions whose SYN was seen
+      --no-hold              send each request at once instead of waiting for
+                             the target's answer to the previous one
+      --hold-timeout MS      target silence after which a waiting request goes anyway
+                             (default 2000)
+
+Traffic shaping:
+  -n, --copies N             send N copies of every session, 1-1023 (default 1); each
+                             copy uses another client port
+  -f, --instance N           shift client ports by instance N, 0-1023, so several
+                             tcpcopy instances replaying to one target do not collide
+  -r, --percentage P         replay P% of the sessions, 1-100 (default 100), chosen
+                             per session by a hash of client address and port
+  -g, --gradually[=S]        ramp the share up from 0 over S seconds (default 60);
+                             a session first seen before its turn joins mid-stream
+  -c, --client-address LIST  client addresses the target sees: a list
+                             (a.b.c.d,...; each real client keeps one) or a.b.c.x
+                             (x = the real client's last octet)
+  -H, --local-address ADDR   address that replaces loopback client addresses
+                             (without it, loopback clients are skipped)
+
+Link layer (libpcap; without these, raw sockets capture and send):
+  -i, --interface IF[,IF...] capture requests with libpcap on these interfaces
+  -F, --filter EXPR          BPF filter for -i or --pcap-file (default for -i:
+                             tcp and (dst port P or ...) with the -x ports, and
+                             dst host terms when every -x names its address)
+  -B, --buffer-size MB       capture ring per interface, 1-4096 (default 16)
+  -S, --snaplen BYTES        bytes kept per captured packet, 64-262144 (default
+                             262144); a packet cut by it is not replayed
+  -o, --output-interface IF  send with pcap_inject on this Ethernet interface,
+                             past routing, netfilter and conntrack
+      --dst-mac MAC          next hop for -o (default: each target's entry on
+                             IF in /proc/net/arp, looked up at start; IPv4 only)
+
+Offline replay:
+      --pcap-file FILE       replay the sessions in a capture file (pcap or
+                             pcapng: Ethernet, VLAN, Linux cooked v1/v2, raw IP)
+                             against the target, then exit
+  -a, --accelerate N         replay N times faster, 1-1000 (default 1)
+  -I, --idle-threshold MS    cut gaps between packets longer than MS to MS
+      --repeat N             replay the file N times, 1-1000000 (default 1)
+
+Resources:
+  -m, --memory MB            cap on buffered client payload (default 512)
+      --max-sessions N       cap on concurrent sessions (default 262144). When
+                             the table is full, a closed session or else the
+                             least recently active one with nothing in flight
+                             makes room (sessions_evicted); if none may go,
+                             the new session is refused (sessions_lost{session_cap})
+
+Running:
+  -l, --log FILE             log file (default: stderr)
+      --log-level LEVEL      debug, info, warn or error (default info)
+  -d, --daemon               run in the background
+  -P, --pid-file FILE        write the process id to FILE
+      --stats-interval S     log counters every S seconds, 0 = only at exit (default 10)
+      --metrics ADDR:PORT    serve the counters for Prometheus at http://ADDR:PORT/metrics
+      --check                check this host and the intercepts, print what is wrong
+                             and how to fix it, then exit: 0 ready, 1 problems found
+  -h, --help                 this text
+  -v, --version              print the version
+)";
+}
+
+ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
+  ParseResult r;
+  auto fail = [&r](std::string msg) {
+    r.action = ParseResult::Action::kError;
+    r.error = std::move(msg);
+    return r;
+  };
+  std::string transfers, intercepts;
+  uint16_t intercept_port = wire::kDefaultPort;
+  optind = 0;  // reset getopt (also re-entrant for tests)
+  opterr = 0;
+  int c;
+  unsigned link_given = 0;
+  while ((c = getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
+    const char* v = optarg;
+    if (is_link_option(c)) {
+      if (std::string err = parse_link_option(c, v, out.link, link_given); !err.empty()) return fail(err);
+      continue;
+    }
+    switch (c) {
+      case 'x': transfers = v; break;
+      case 's': intercepts = v; break;
+      case 'p':
+        if (!parse_port(v, intercept_port)) return fail(bad("-p/--intercept-port", v, "expected a port 1-65535"));
+        break;
+      case 'C':
+        if (!parse_number<size_t>(v, 1, 11, out.connections))
+          return fail(bad("-C/--connections", v, "expected 1-11"));
+        break;
+      case 'M':
+        if (!parse_number<uint16_t>(v, 576, 65535, out.engine.mtu))
+          return fail(bad("-M/--mtu", v, "expected 576-65535"));
+        break;
+      case 'D':
+        if (!parse_number<uint16_t>(v, 88, 65495, out.engine.fake_syn_mss))
+          return fail(bad("-D/--mss", v, "expected 88-65495"));
+        break;
+      case 't': {
+        uint32_t s = 0;
+        if (!parse_number<uint32_t>(v, 1, 86400, s)) return fail(bad("-t/--session-timeout", v, "expected 1-86400 seconds"));
+        out.engine.session_timeout = std::chrono::seconds(s);
+        break;
+      }
+      case 'k': {
+        uint32_t s = 0;
+        if (!parse_number<uint32_t>(v, 1, 864000, s)) return fail(bad("-k/--idle-timeout", v, "expected 1-864000 seconds"));
+        out.engine.idle_timeout = std::chrono::seconds(s);
+        break;
+      }
+      case 'R': {
+        uint32_t ms = 0;
+        if (!parse_number<uint32_t>(v, 10, 60000, ms)) return fail(bad("-R/--rto", v, "expected 10-60000 ms"));
+        out.engine.initial_rto = std::chrono::milliseconds(ms);
+        if (out.engine.max_rto < out.engine.initial_rto) out.engine.max_rto = out.engine.initial_rto;
+        break;
+      }
+      case 'm': {
+        uint32_t mb = 0;
+        if (!parse_number<uint32_t>(v, 1, 1u << 20, mb)) return fail(bad("-m/--memory", v, "expected 1-1048576 MB"));
+        out.engine.buffer_bytes = size_t{mb} << 20;
+        break;
+      }
+      case kMaxSessions:
+        if (!parse_number<uint32_t>(v, 1, 1u << 24, out.engine.max_sessions))
+          return fail(bad("--max-sessions", v, "expected 1-16777216"));
+        break;
+      case 'O': out.engine.only_full_sessions = true; break;
+      case kNoHold: out.engine.hold_requests = false; break;
+      case kHoldTimeout: {
+        uint32_t ms = 0;
+        if (!parse_number<uint32_t>(v, 1, 600000, ms)) return fail(bad("--hold-timeout", v, "expected 1-600000 ms"));
+        out.engine.hold_timeout = std::chrono::milliseconds(ms);
+        break;
+      }
+      case 'L': break;  // tcpcopy never exits when an intercept goes away
+      case 'n':
+        if (!parse_number<uint16_t>(v, 1, 1023, out.engine.copies)) return fail(bad("-n/--copies", v, "expected 1-1023"));
+        break;
+      case 'f':
+        if (!parse_number<uint16_t>(v, 0, 1023, out.engine.instance)) return fail(bad("-f/--instance", v, "expected 0-1023"));
+        break;
+      case 'r':
+        if (!parse_number<uint8_t>(v, 1, 100, out.engine.sample_percent))
+          return fail(bad("-r/--percentage", v, "expected 1-100"));
+        break;
+      case 'g': {
+        uint32_t s = 60;
+        if (v && !parse_number<uint32_t>(v, 1, 86400, s)) return fail(bad("-g/--gradually", v, "expected 1-86400 seconds"));
+        out.engine.ramp = std::chrono::seconds(s);
+        break;
+      }
+      case 'c':
+        if (std::string err = ClientMap::parse(v, out.engine.client_map); !err.empty())
+          return fail(bad("-c/--client-address", v, err));
+        break;
+      case 'H': {
+        auto a = IpAddress::parse(v);
+        if (!a || a->is_unspecified()) return fail(bad("-H/--local-address", v, "expected an IP address"));
+        out.engine.local_address = *a;
+        break;
+      }
+      case 'l': out.log_file = v; break;
+      case kLogLevel:
+        if (!parse_log_level(v, out.log_level)) return fail(bad("--log-level", v, "expected debug, info, warn or error"));
+        break;
+      case 'd': out.daemon = true; break;
+      case 'P': out.pid_file = v; break;
+      case kStatsInterval: {
+        uint32_t s = 0;
+        if (!parse_number<uint32_t>(v, 0, 86400, s)) return fail(bad("--stats-interval", v, "expected 0-86400 seconds"));
+        out.stats_interval = std::chrono::seconds(s);
+        break;
+      }
+      case kMetrics: {
+        std::string err;
+        out.metrics = parse_endpoint(v, 0, err);
+        if (!out.metrics) return fail(bad("--metrics", v, err + " (expected ADDR:PORT, e.g. 127.0.0.1:9101)"));
+        break;
+      }
+      case kCheck: out.check = true; break;
+      case kSecretFile:
+        if (*v == '\0') return fail(bad("--secret-file", v, "expected a file name"));
+        out.secret_file = v;
+        break;
+      case 'h': r.action = ParseResult::Action::kHelp; return r;
+      case 'v': r.action = ParseResult::Action::kVersion; return r;
+      case ':': return fail(std::string("option ") + argv[optind - 1] + " needs a value");
+      default: return fail(std::string("unknown option ") + argv[optind - 1]);
+    }
+  }
+  if (optind < argc) return fail(std::string("unexpected argument '") + argv[optind] + "'");
+  if (std::string err = check_link_options(link_given); !err.empty()) return fail(err);
+  if (transfers.empty()) return fail("missing -x/--transfer (e.g. -x 80-10.0.0.2:80)");
+  if (std::string err = TransferMap::parse(transfers, out.engine.transfers); !err.empty())
+    return fail("invalid value '" + transfers + "' for -x/--transfer: " + err);
+  if (intercepts.empty()) return fail("missing -s/--intercept (the intercept address, e.g. -s 10.0.0.2)");
+  std::string err;
+  auto list = parse_endpoint_list(intercepts, intercept_port, err);
+  if (!list) return fail("invalid value '" + intercepts + "' for -s/--intercept: " + err);
+  out.intercepts = *list;
+  if (out.daemon && !out.log_file.empty() && out.log_file.front() != '/')
+    return fail("invalid value '" + out.log_file + "' for -l/--log: a daemon needs an absolute path");
+  return r;
+}
+
+}  // namespace tc

@@ -1,0 +1,224 @@
+#include "copy/tcpcopy_app.h"
+
+#include <algorithm>
+
+#include "common/counters.h"
+#include "common/pcap_filter.h"
+#include "copy/capture/pcap_capture.h"
+#include "copy/capture/pcap_file_replay.h"
+#include "copy/capture/raw_capture.h"
+#include "copy/send/pcap_sender.h"
+#include "copy/send/raw_sender.h"
+
+namespace tc {
+
+namespace {
+
+struct IoBackends {
+  std::vector<std::unique_ptr<CaptureSource>> captures;
+  std::unique_ptr<PacketSender> sender;
+  PcapFileReplay* replay = nullptr;
+  std::string capture_text;
+  std::string send_text;
+};
+
+// The one place that turns the flags into a capture source and a sender:
+// raw sockets by default, libpcap with -i / -o, a capture file with
+// --pcap-file.
+IoBackends make_backends(const CopyOptions& options) {
+  std::vector<uint16_t> ports;
+  std::vector<IpAddress> addresses;
+  std::vector<IpAddress> targets;
+  bool want_v4 = false, want_v6 = false;
+  const auto& ts = options.engine.transfers.transfers();
+  for (const Transfer& t : ts) {
+    if (std::find(ports.begin(), ports.end(), t.online_port) == ports.end()) ports.push_back(t.online_port);
+    if (std::find(targets.begin(), targets.end(), t.target.addr) == targets.end()) targets.push_back(t.target.addr);
+    (t.target.addr.is_v4() ? want_v4 : want_v6) = true;
+  }
+  // Address filters only when every transfer names its online address.
+  if (std::all_of(ts.begin(), ts.end(), [](const Transfer& t) { return t.online_addr.has_value(); }))
+    for (const Transfer& t : ts) addresses.push_back(*t.online_addr);
+
+  const LinkOptions& link = options.link;
+  IoBackends io;
+  if (!link.pcap_file.empty()) {
+    PcapReplayOptions r;
+    r.path = link.pcap_file;
+    r.filter = link.filter;
+    r.speed = link.speed;
+    r.idle_threshold = link.idle_threshold;
+    r.repeat = link.repeat;
+    auto replay = std::make_unique<PcapFileReplay>(r);
+    io.replay = replay.get();
+    io.capture_text = "offline replay of " + r.path + " (" + link_type_name(replay->link_type()) + "), " +
+                      std::to_string(r.repeat) + " pass(es), " + std::to_string(r.speed) + "x" +
+                      (r.filter.empty() ? "" : ", filter '" + r.filter + "'");
+    io.captures.push_back(std::move(replay));
+  } else if (!link.capture_interfaces.empty()) {
+    PcapCaptureOptions c;
+    c.interfaces = link.capture_interfaces;
+    c.filter = link.filter.empty() ? request_filter_expression(ports, addresses) : link.filter;
+    c.snaplen = link.snaplen;
+    c.buffer_bytes = link.buffer_mb << 20;
+    auto capture = std::make_unique<PcapCapture>(c);
+    io.capture_text = "pcap on " + capture->describe() + ", filter '" + c.filter + "'";
+    io.captures.push_back(std::move(capture));
+  } else {
+    // A raw socket sees one IP version: one per version the targets use.
+    RawCaptureOptions c;
+    c.ports = ports;
+    c.addresses = addresses;
+    if (want_v4) io.captures.push_back(std::make_unique<RawCapture>(c));
+    if (want_v6) {
+      c.family = AF_INET6;
+      io.captures.push_back(std::make_unique<RawCapture>(c));
+    }
+    io.capture_text = std::string("raw socket") + (want_v4 && want_v6 ? "s (IPv4, IPv6)" : want_v6 ? " (IPv6)" : "");
+  }
+
+  if (!link.output_interface.empty()) {
+    PcapSenderOptions s;
+    s.interface = link.output_interface;
+    s.targets = targets;
+    s.next_hop = link.dst_mac;
+    s.slot_size = options.engine.mtu;
+    auto sender = std::make_unique<PcapSender>(s);
+    io.send_text = "pcap_inject on " + s.interface + " from " + sender->source_mac().to_string();
+    for (const PcapSender::NextHop& h : sender->next_hops())
+      io.send_text += ", " + h.target.to_string() + " via " + h.mac.to_string();
+    io.sender = std::move(sender);
+  } else {
+    RawSenderOptions s;
+    s.targets = targets;
+    s.slot_size = options.engine.mtu;
+    io.sender = std::make_unique<RawSender>(s);
+    io.send_text = "raw sockets";
+  }
+  return io;
+}
+
+}  // namespace
+
+TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
+    : options_(options), log_(log), now_(monotonic_now()) {
+  IoBackends io = make_backends(options);
+  captures_ = std::move(io.captures);
+  sender_ = std::move(io.sender);
+  replay_ = io.replay;
+  TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
+
+  InterceptLinkOptions link;
+  link.connections_per_intercept = options.connections;
+  link.secret = options.secret;
+  link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
+  engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_);
+  // A full sender sends before the end of the turn; registrations go first.
+  sender_->set_before_send([this] { link_->flush(); });
+
+  for (auto& source : captures_) {
+    CaptureSource* c = source.get();
+    loop_.add(c->fd(), EPOLLIN, [this, c](uint32_t) {
+      now_ = monotonic_now();
+      c->drain(*this);
+    });
+  }
+  if (options.metrics) {
+    metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "tcpcopy",
+                                               [this](CounterSink& sink) { report(sink); });
+    TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options.metrics->to_string().c_str());
+  }
+}
+
+TcpcopyApp::~TcpcopyApp() = default;
+
+void TcpcopyApp::on_packet(std::span<const uint8_t> packet) { engine_->on_captured(packet, now_); }
+
+void TcpcopyApp::on_reply(std::span<const uint8_t> header) {
+  now_ = monotonic_now();
+  engine_->on_reply(header, now_);
+}
+
+void TcpcopyApp::on_link_up() {
+  TC_LOG(log_, kInfo, "intercept link up (%zu intercept(s)); re-registering %u live session(s)",
+         link_->intercepts_up(), engine_->active_sessions());
+  engine_->reregister_all();
+  // Offline replay starts once every intercept can take registrations:
+  // sessions started earlier would be lost.
+  if (replay_ && !replay_->started() && link_->intercepts_up() >= options_.intercepts.size()) {
+    TC_LOG(log_, kInfo, "offline replay starts");
+    replay_->start(monotonic_now());
+  }
+}
+
+// Replies made acks due; registrations must leave before the SYNs they
+// announce, so the link flushes before the sender.
+void TcpcopyApp::end_of_turn() {
+  engine_->flush();
+  link_->flush();
+  sender_->flush();
+}
+
+bool TcpcopyApp::replay_complete() {
+  if (!replay_ || !replay_->finished()) return false;
+  const uint64_t replies = engine_->counters().replies;
+  if (!replay_drained_) {
+    replay_drained_ = true;
+    replies_seen_ = replies;
+    last_progress_ = now_;
+    TC_LOG(log_, kInfo, "offline replay: every packet of the file delivered; waiting for %u session(s) to end",
+           engine_->active_sessions());
+  } else if (replies != replies_seen_) {  // the target is still answering
+    replies_seen_ = replies;
+    last_progress_ = now_;
+  }
+  if (engine_->active_sessions() == 0) return true;
+  if (now_ - last_progress_ >= options_.engine.session_timeout) {
+    TC_LOG(log_, kWarn, "offline replay: the target stayed silent for the session timeout; %u session(s) left",
+           engine_->active_sessions());
+    return true;
+  }
+  return false;
+}
+
+void TcpcopyApp::run_until(const bool& stop_flag) {
+  TimePoint next_stats = monotonic_now() + options_.stats_interval;
+  while (!stop_flag) {
+    now_ = monotonic_now();
+    Duration timeout = link_->next_timeout(now_);
+    if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
+    if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
+    if (timeout < Duration{0}) timeout = Duration{0};
+    loop_.run_once(timeout);
+    now_ = monotonic_now();
+    engine_->on_tick(now_);
+    link_->tick(now_);
+    end_of_turn();
+    if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
+      TC_LOG(log_, kInfo, "counters: %s", counters_line(false).c_str());
+      next_stats = now_ + options_.stats_interval;
+    }
+    if (replay_complete()) {
+      TC_LOG(log_, kInfo, "offline replay complete");
+      break;
+    }
+  }
+  end_of_turn();
+}
+
+void TcpcopyApp::report(CounterSink& sink) const {
+  engine_->counters().report(sink);
+  sink.gauge("sessions_active", "", engine_->active_sessions());
+  sink.gauge("buffered_segments", "", engine_->buffered_segments());
+  for (const auto& c : captures_) c->report(sink);
+  sender_->report(sink);
+  link_->report(sink);
+}
+
+std::string TcpcopyApp::counters_line(bool include_zero) const {
+  CounterText text;
+  report(text);
+  return text.line(include_zero);
+}
+
+}  // namespace tc

@@ -1,0 +1,70 @@
+// tcpcopy's I/O shell: capture -> session engine -> sender, with the
+// intercept link feeding reply headers back. One thread, one epoll loop.
+// The capture source (raw socket, libpcap, or a capture file) and the
+// sender (raw sockets or pcap_inject) are chosen by flag in one place.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/event_loop.h"
+#include "common/log.h"
+#include "common/metrics_server.h"
+#include "copy/capture/capture_source.h"
+#include "copy/control/intercept_link.h"
+#include "copy/engine/session_engine.h"
+#include "copy/options.h"
+#include "copy/send/packet_sender.h"
+
+namespace tc {
+
+class PcapFileReplay;
+
+class TcpcopyApp final : public PacketHandler, public ReplyHandler {
+ public:
+  // Opens every socket and handle; throws std::system_error or
+  // std::runtime_error/std::invalid_argument with a message that says what
+  // failed.
+  TcpcopyApp(const CopyOptions& options, Logger& log);
+  ~TcpcopyApp() override;
+
+  // Runs until `stop_flag` is set (a SIGTERM/SIGINT seen by the caller's
+  // loop) or, in offline replay, until the file is replayed and its
+  // sessions have ended.
+  void run_until(const bool& stop_flag);
+  EventLoop& loop() { return loop_; }
+  // Every counter, to the log line and the metrics endpoint.
+  void report(CounterSink& sink) const;
+  std::string counters_line(bool include_zero) const;
+
+  void on_packet(std::span<const uint8_t> packet) override;
+  void on_reply(std::span<const uint8_t> header) override;
+  void on_link_up() override;
+
+ private:
+  void end_of_turn();
+  // Offline replay: true once the file is done and its sessions ended (or
+  // the target stayed silent for the session timeout).
+  bool replay_complete();
+
+  const CopyOptions& options_;
+  Logger& log_;
+  EventLoop loop_;
+  TimePoint now_;
+  // One per IP version with raw sockets; one for libpcap or a file.
+  std::vector<std::unique_ptr<CaptureSource>> captures_;
+  std::unique_ptr<PacketSender> sender_;
+  PcapFileReplay* replay_ = nullptr;  // in captures_, in offline replay
+  std::unique_ptr<InterceptLink> link_;
+  std::unique_ptr<SessionEngine> engine_;
+  std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  // Offline replay, after the file's last packet: when that was and when
+  // the target last answered.
+  bool replay_drained_ = false;
+  TimePoint last_progress_{};
+  uint64_t replies_seen_ = 0;
+};
+
+}  // namespace tc
