@@ -1,0 +1,70 @@
+// One control connection from a tcpcopy: frames in (Hello, with a secret
+// the Auth answer to a Challenge, then Register/Unregister), Hello-Ack and
+// reply headers out. Output is bounded; when it is full, replies are shed
+// rather than blocking the queue loop. Until the handshake is through, only
+// small handshake frames are accepted and nothing reaches the route table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/ip_address.h"
+#include "common/unique_fd.h"
+#include "common/wire.h"
+#include "intercept/control/control_counters.h"
+#include "intercept/routing/reply_sink.h"
+#include "intercept/routing/route_table.h"
+
+namespace tc::intercept {
+
+class ControlConnection {
+ public:
+  // `secret` (may be null: no authentication) must outlive the connection.
+  ControlConnection(ConnId id, UniqueFd fd, Endpoint peer, size_t max_output_bytes, const SharedSecret* secret,
+                    TimePoint accepted_at);
+
+  ConnId id() const { return id_; }
+  int fd() const { return fd_.get(); }
+  const Endpoint& peer() const { return peer_; }
+  // Through the handshake: said hello and, with a secret, proved it.
+  bool said_hello() const { return state_ == State::kUp; }
+  uint32_t instance_id() const { return instance_id_; }
+  TimePoint accepted_at() const { return accepted_at_; }
+
+  // Reads what is waiting and acts on every complete frame. Returns why the
+  // connection must close, or nullopt to keep it.
+  std::optional<CloseReason> on_readable(RouteTable& routes, ReplySink& sink, TimePoint now,
+                                         ControlCounters& counters);
+
+  // False when the output buffer is full (the header is not queued).
+  bool add_reply(std::span<const uint8_t> header) { return writer_.add_reply(header); }
+  bool has_output() const { return !writer_.empty(); }
+  // Writes as much pending output as the socket takes.
+  std::optional<CloseReason> flush();
+
+ private:
+  enum class State : uint8_t { kAwaitHello, kAwaitAuth, kUp };
+
+  std::optional<CloseReason> handle(const wire::Frame& frame, RouteTable& routes, ReplySink& sink,
+                                    TimePoint now, ControlCounters& counters);
+  std::optional<CloseReason> on_hello(const wire::Frame& frame, RouteTable& routes, ControlCounters& counters);
+  std::optional<CloseReason> on_auth(const wire::Frame& frame, RouteTable& routes, ControlCounters& counters);
+  void come_up(RouteTable& routes, ControlCounters& counters);
+
+  ConnId id_;
+  UniqueFd fd_;
+  Endpoint peer_;
+  wire::FrameDecoder decoder_;
+  wire::FrameWriter writer_;
+  const SharedSecret* secret_;
+  TimePoint accepted_at_;
+  State state_ = State::kAwaitHello;
+  uint32_t instance_id_ = 0;
+  Nonce challenge_{};
+};
+
+}  // namespace tc::intercept

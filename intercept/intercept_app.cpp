@@ -1,0 +1,161 @@
+#include "intercept/intercept_app.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "intercept/nfqueue/nfqueue_reply_source.h"
+#include "common/doctor.h"
+#include "intercept/pcap/pcap_reply_source.h"
+
+namespace tc::intercept {
+
+namespace {
+
+// The loop wakes at least this often for expiry (parked replies live ~2 s).
+constexpr Duration kTick = std::chrono::milliseconds(100);
+
+RouteTable::Config route_config(const Options& o) {
+  RouteTable::Config c;
+  c.hash_size = o.hash_size;
+  c.max_routes = std::max<size_t>(size_t{o.hash_size} * 16, 1u << 16);
+  c.route_timeout = std::chrono::seconds(o.route_timeout_s);
+  return c;
+}
+
+ControlServer::Config control_config(const Options& o) {
+  ControlServer::Config c;
+  c.bind = o.bind;
+  c.port = o.port;
+  c.allow = o.allow;
+  c.secret = o.secret;
+  return c;
+}
+
+// The one place that picks the reply source from --mode.
+std::unique_ptr<ReplySource> make_reply_source(const Options& o) {
+  if (o.mode == Mode::kAssistant) {
+    PcapReplyOptions p;
+    p.interfaces = o.interfaces;
+    p.filter = o.filter;
+    p.target_ports = o.target_ports;
+    p.snaplen = static_cast<int>(o.snaplen);
+    p.buffer_bytes = static_cast<int>(o.buffer_mb << 20);
+    return std::make_unique<PcapReplySource>(p);
+  }
+  return std::make_unique<NfqueueReplySource>(o.queue_num, o.queue_maxlen);
+}
+
+}  // namespace
+
+InterceptApp::InterceptApp(const Options& options, Logger& log)
+    : options_(options),
+      log_(log),
+      routes_(route_config(options)),
+      control_(control_config(options), loop_, routes_, log),
+      dispatcher_(options.passlist, routes_, control_),
+      source_(make_reply_source(options)) {
+  loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); });
+  if (options.mode == Mode::kAssistant) warn_if_forwarding();
+  if (options.metrics)
+    metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "intercept",
+                                               [this](CounterSink& sink) { report(sink); });
+}
+
+// An assistant host that forwards would route the replies it captures on
+// to the clients: the doctor's check, run at start, and its finding logged
+// and printed (also when the log goes to a file: seen before detaching).
+void InterceptApp::warn_if_forwarding() {
+  doctor::SystemHost host;
+  doctor::Report report;
+  doctor::check_ip_forward(host, report, true);
+  for (const doctor::Finding& f : report.findings()) {
+    if (f.severity != doctor::Severity::kProblem) continue;
+    const std::string line = f.check + ": " + f.detail + "; fix: " + f.fix;
+    TC_LOG(log_, kWarn, "%s", line.c_str());
+    if (!options_.log_file.empty() && options_.log_file != "-")
+      std::fprintf(stderr, "intercept: [warn] %s\n", line.c_str());
+  }
+}
+
+int InterceptApp::run() {
+  SignalWatch signals;
+  loop_.add(signals.fd(), EPOLLIN, [this, &signals](uint32_t) { on_signals(signals); });
+  std::string ports;
+  for (uint16_t p : control_.listening_ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+  TC_LOG(log_, kInfo, "intercept %s: %s mode, replies from %s, control port %s", TCPCOPY_VERSION,
+         options_.mode == Mode::kAssistant ? "assistant" : "nfqueue", source_->describe().c_str(), ports.c_str());
+  if (options_.allow.empty()) {
+    TC_LOG(log_, kWarn, "control: accepting tcpcopy connections from any address; restrict them with --allow");
+  } else {
+    std::string list;
+    for (const auto& p : options_.allow) list += (list.empty() ? "" : ",") + p.to_string();
+    TC_LOG(log_, kInfo, "control: accepting tcpcopy connections from %s only", list.c_str());
+  }
+  if (options_.secret)
+    TC_LOG(log_, kInfo, "control: tcpcopy must prove the shared secret of %s", options_.secret_file.c_str());
+  else
+    TC_LOG(log_, kWarn, "control: no --secret-file, connections are not authenticated");
+  if (!options_.passlist.empty()) {
+    std::string list;
+    for (const auto& a : options_.passlist) list += (list.empty() ? "" : ",") + a.to_string();
+    TC_LOG(log_, kInfo, "replies to %s are let through", list.c_str());
+  }
+  if (options_.metrics) TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options_.metrics->to_string().c_str());
+  if (const std::string warning = source_->start_warning(); !warning.empty()) TC_LOG(log_, kWarn, "%s", warning.c_str());
+
+  const Duration stats_every = std::chrono::seconds(options_.stats_interval_s);
+  TimePoint next_stats = monotonic_now() + stats_every;
+  while (!stop_) {
+    loop_.run_once(kTick);
+    const TimePoint now = monotonic_now();
+    routes_.expire(now);
+    control_.tick(now);
+    control_.flush();
+    if (options_.stats_interval_s > 0 && now >= next_stats) {
+      log_counters("counters");
+      next_stats = now + stats_every;
+    }
+  }
+  loop_.remove(signals.fd());
+  log_counters("final counters");
+  return 0;
+}
+
+void InterceptApp::on_replies_readable() {
+  dispatcher_.set_now(monotonic_now());
+  source_->drain(dispatcher_);
+  control_.flush();
+}
+
+void InterceptApp::on_signals(SignalWatch& signals) {
+  while (const int sig = signals.next()) {
+    if (sig == SIGHUP) {
+      if (log_.reopen()) TC_LOG(log_, kInfo, "SIGHUP: log reopened");
+      else TC_LOG(log_, kError, "SIGHUP: cannot reopen log: %s", std::strerror(errno));
+    } else {
+      TC_LOG(log_, kInfo, "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop_ = true;
+    }
+  }
+}
+
+void InterceptApp::report(CounterSink& sink) const {
+  source_->report(sink);
+  dispatcher_.report(sink);
+  routes_.report(sink);
+  control_.report(sink);
+}
+
+void InterceptApp::log_counters(const char* label) {
+  CounterText text;
+  report(text);
+  const std::string line = text.line();
+  TC_LOG(log_, kInfo, "%s: %s", label, line.empty() ? "all zero" : line.c_str());
+}
+
+}  // namespace tc::intercept

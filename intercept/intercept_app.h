@@ -1,0 +1,53 @@
+// Wires intercept together: the reply source (NFQUEUE, or libpcap in
+// assistant mode) feeds the reply dispatcher, which routes headers through
+// the route table into the control server; one epoll loop drives the
+// source, the control connections, signals and timers.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/counters.h"
+#include "common/event_loop.h"
+#include "common/log.h"
+#include "common/metrics_server.h"
+#include "intercept/control/control_server.h"
+#include "intercept/options.h"
+#include "common/process/signal_watch.h"
+#include "intercept/reply_dispatcher.h"
+#include "intercept/reply_source.h"
+#include "intercept/routing/route_table.h"
+
+namespace tc::intercept {
+
+class InterceptApp {
+ public:
+  // Opens the control sockets and the reply source (binds the queue, or
+  // opens the capture). Throws std::exception with a message fit for the
+  // operator when something cannot be set up.
+  InterceptApp(const Options& options, Logger& log);
+
+  // Runs until SIGTERM or SIGINT. Returns the exit status. Call it in the
+  // process that stays (after daemonize()): it creates the signal watch.
+  int run();
+
+  void report(CounterSink& sink) const;
+
+ private:
+  void on_replies_readable();
+  void on_signals(SignalWatch& signals);
+  void warn_if_forwarding();
+  void log_counters(const char* label);
+
+  Options options_;
+  Logger& log_;
+  EventLoop loop_;
+  RouteTable routes_;
+  ControlServer control_;
+  ReplyDispatcher dispatcher_;
+  std::unique_ptr<ReplySource> source_;
+  std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  bool stop_ = false;
+};
+
+}  // namespace tc::intercept

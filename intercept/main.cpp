@@ -1,0 +1,87 @@
+// intercept: runs on the target server, drops the target's replies and
+// sends their headers back to tcpcopy.
+#include <linux/capability.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <optional>
+
+#include "common/doctor.h"
+#include "common/log.h"
+#include "intercept/doctor.h"
+#include "intercept/intercept_app.h"
+#include "intercept/options.h"
+#include "common/process/capabilities.h"
+#include "common/process/daemon.h"
+#include "common/process/signal_watch.h"
+
+namespace {
+
+// The daemon changes directory to "/", so relative paths are fixed first.
+std::string absolute(const std::string& path) {
+  if (path.empty() || path == "-") return path;
+  return std::filesystem::absolute(path).string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tc;
+  using namespace tc::intercept;
+  Options options;
+  if (const std::string err = parse_options(argc, argv, options); !err.empty()) {
+    std::fprintf(stderr, "intercept: %s\nTry 'intercept --help'.\n", err.c_str());
+    return 2;
+  }
+  if (options.help) {
+    std::fputs(usage_text("intercept").c_str(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::puts("intercept " TCPCOPY_VERSION);
+    return 0;
+  }
+  if (options.check) {
+    doctor::SystemHost host;
+    const doctor::Report report = check_intercept(options, host, system_check_env(options));
+    std::fputs(report.text("intercept").c_str(), stdout);
+    return report.exit_status();
+  }
+  if (!options.secret_file.empty()) {
+    std::string why;
+    options.secret = SharedSecret::load(options.secret_file, why);
+    if (!options.secret) {
+      std::fprintf(stderr, "intercept: invalid value '%s' for --secret-file: %s\nTry 'intercept --help'.\n",
+                   options.secret_file.c_str(), why.c_str());
+      return 2;
+    }
+  }
+  options.log_file = absolute(options.log_file);
+  options.pid_file = absolute(options.pid_file);
+
+  // Blocked from the start, so a signal before the loop runs waits for it.
+  SignalWatch::block();
+  tc::Logger log;
+  log.set_level(options.log_level);
+  if (!log.open(options.log_file)) {
+    std::fprintf(stderr, "intercept: cannot open log file %s: %s\n", options.log_file.c_str(), std::strerror(errno));
+    return 1;
+  }
+  try {
+    InterceptApp app(options, log);
+    if (options.daemon) daemonize();
+    std::optional<PidFile> pid_file;
+    if (!options.pid_file.empty()) pid_file.emplace(options.pid_file);
+    // The queue and the control sockets are open; verdicts still need
+    // CAP_NET_ADMIN at every send (nfnetlink checks the sender).
+    TC_LOG(log, kInfo, "%s", drop_capabilities({CAP_NET_ADMIN}).c_str());
+    return app.run();
+  } catch (const std::exception& e) {
+    TC_LOG(log, kError, "%s", e.what());
+    if (!options.log_file.empty() && options.log_file != "-") std::fprintf(stderr, "intercept: %s\n", e.what());
+    return 1;
+  }
+}

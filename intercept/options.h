@@ -1,0 +1,60 @@
+// Command line of intercept. Short flags keep their intercept 1.0 meaning so
+// existing command lines keep working; every option also has a long name.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/address_prefix.h"
+#include "common/auth.h"
+#include "common/ip_address.h"
+#include "common/wire.h"
+#include "common/log.h"
+
+namespace tc::intercept {
+
+// nfqueue: on the target, replies from NFQUEUE (architecture 2).
+// assistant: on a host the target routes its replies to, replies captured
+// with libpcap (architecture 3).
+enum class Mode : uint8_t { kNfqueue, kAssistant };
+
+struct Options {
+  Mode mode = Mode::kNfqueue;
+  std::vector<IpAddress> passlist;   // clients whose replies are accepted, not dropped
+  uint16_t port = wire::kDefaultPort;  // control channel
+  std::vector<IpAddress> bind;       // empty: any address, IPv4 and IPv6
+  std::vector<AddressPrefix> allow;  // control peers accepted; empty: any
+  std::string secret_file;           // --secret-file; empty: no authentication
+  std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
+  uint16_t queue_num = 0;
+  uint32_t queue_maxlen = 4096;
+  // assistant mode
+  std::vector<std::string> interfaces;  // -i: where the replies arrive
+  std::string filter;                   // -F; empty: derived from target_ports
+  std::vector<uint16_t> target_ports;   // --target-ports: the target's service ports
+  uint32_t snaplen = 256;               // -S: bytes kept per reply (headers)
+  uint32_t buffer_mb = 16;              // -B: capture ring per interface
+  uint32_t hash_size = 65536;
+  uint32_t route_timeout_s = 120;
+  std::string log_file;              // empty: stderr
+  LogLevel log_level = LogLevel::kInfo;
+  bool daemon = false;
+  std::string pid_file;
+  uint32_t stats_interval_s = 10;    // 0: no periodic counter lines
+  std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
+  bool check = false;                // --check: inspect the host, then exit
+  std::vector<IpAddress> check_clients;  // --check-client: routes for replies to these
+  std::vector<uint16_t> check_ports;     // --check-port: ports the NFQUEUE rule must catch
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv into `out`. Returns an empty string on success, else a message
+// naming the option and the offending value. Never exits, never prints.
+std::string parse_options(int argc, char* const argv[], Options& out);
+
+std::string usage_text(const char* program);
+
+}  // namespace tc::intercept

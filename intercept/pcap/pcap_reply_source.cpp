@@ -1,0 +1,59 @@
+#include "intercept/pcap/pcap_reply_source.h"
+
+#include "common/pcap_filter.h"
+
+namespace tc::intercept {
+
+namespace {
+
+LiveCaptureConfig live_config(const PcapReplyOptions& o, const std::string& filter) {
+  LiveCaptureConfig c;
+  c.filter = filter;
+  c.snaplen = o.snaplen;
+  c.buffer_bytes = o.buffer_bytes;
+  c.immediate = true;       // a reply header waits for nothing: tcpcopy holds requests for it
+  c.inbound_only = true;    // replies arrive; the host sends none of them
+  return c;
+}
+
+std::string choose_filter(const PcapReplyOptions& o) {
+  return o.filter.empty() ? reply_filter_expression(o.target_ports) : o.filter;
+}
+
+}  // namespace
+
+PcapReplySource::PcapReplySource(const PcapReplyOptions& options)
+    : filter_(choose_filter(options)),
+      snaplen_(options.snaplen),
+      set_(options.interfaces, live_config(options, filter_)) {}
+
+size_t PcapReplySource::drain(PacketDecider& decider) {
+  decider_ = &decider;
+  const uint64_t before = replies_;
+  set_.dispatch(*this);
+  decider_ = nullptr;
+  return static_cast<size_t>(replies_ - before);
+}
+
+void PcapReplySource::on_ip_packet(std::span<const uint8_t> ip, bool) {
+  // Cut after the headers by design; the dispatcher reads the payload
+  // length from the IP header. No verdict to give: the answer is unused.
+  ++replies_;
+  decider_->accept(ip);
+}
+
+void PcapReplySource::report(CounterSink& sink) const {
+  uint64_t ring_drops = 0, interface_drops = 0;
+  set_.kernel_drops(ring_drops, interface_drops);
+  sink.counter("replies_captured", "", replies_);
+  sink.counter("capture_kernel_drops", "", ring_drops);
+  sink.counter("capture_interface_drops", "", interface_drops);
+  sink.counter("capture_dispatch_errors", "", set_.stats().dispatch_errors);
+  set_.stats().link_errors.report(sink, "capture_link_errors");
+}
+
+std::string PcapReplySource::describe() const {
+  return "pcap on " + set_.describe() + ", filter '" + filter_ + "', snaplen " + std::to_string(snaplen_);
+}
+
+}  // namespace tc::intercept

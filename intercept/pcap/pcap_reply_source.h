@@ -1,0 +1,50 @@
+// assistant mode (architecture 3): intercept runs on a host on the
+// target's subnet, and the target routes its replies to the clients'
+// addresses to that host. libpcap captures them there on the -i
+// interfaces, immediately and only their headers; each reply goes to the
+// same ReplyDispatcher as in nfqueue mode. Nothing is given a verdict: the
+// host does not forward (ip_forward=0), so the replies end here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/pcap_io.h"
+#include "intercept/reply_source.h"
+
+namespace tc::intercept {
+
+struct PcapReplyOptions {
+  std::vector<std::string> interfaces;  // -i
+  std::string filter;                   // -F; empty: reply_filter_expression(target_ports)
+  std::vector<uint16_t> target_ports;   // --target-ports
+  int snaplen = 256;                    // -S: link, IP and TCP headers
+  int buffer_bytes = 16 << 20;          // -B
+};
+
+class PcapReplySource final : public ReplySource, private IpPacketSink {
+ public:
+  // Opens every interface; throws std::runtime_error naming the one that
+  // fails.
+  explicit PcapReplySource(const PcapReplyOptions& options);
+
+  int fd() const override { return set_.fd(); }
+  size_t drain(PacketDecider& decider) override;
+  void report(CounterSink& sink) const override;
+  std::string describe() const override;
+
+  const std::string& filter() const { return filter_; }
+  uint64_t replies() const { return replies_; }
+
+ private:
+  void on_ip_packet(std::span<const uint8_t> ip, bool cut) override;
+
+  std::string filter_;
+  int snaplen_;
+  LiveCaptureSet set_;
+  PacketDecider* decider_ = nullptr;
+  uint64_t replies_ = 0;
+};
+
+}  // namespace tc::intercept

@@ -1,0 +1,48 @@
+// The per-packet decision: parse the reply's headers, let pass-listed
+// clients' replies through, and hand every other reply's header to the route
+// table before it is dropped. Malformed packets are counted by reason and
+// dropped. No allocation, no exceptions.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/counters.h"
+#include "common/ip_address.h"
+#include "common/tcp_packet.h"
+#include "intercept/nfqueue/nfqueue_source.h"
+#include "intercept/routing/reply_sink.h"
+#include "intercept/routing/route_table.h"
+
+namespace tc::intercept {
+
+class ReplyDispatcher : public PacketDecider {
+ public:
+  ReplyDispatcher(std::vector<IpAddress> passlist, RouteTable& routes, ReplySink& sink);
+
+  // The time used for the packets until the next call; set once per batch
+  // so the clock is not read for every packet.
+  void set_now(TimePoint now) { now_ = now; }
+
+  bool accept(std::span<const uint8_t> packet) override;
+
+  void report(CounterSink& sink) const;
+  uint64_t parse_errors(ParseError e) const { return parse_errors_[static_cast<size_t>(e)]; }
+  uint64_t passed() const { return passed_; }
+
+ private:
+  bool pass_listed(const IpAddress& client) const;
+
+  std::vector<IpAddress> passlist_;
+  RouteTable& routes_;
+  ReplySink& sink_;
+  TimePoint now_{};
+  TcpPacket packet_;
+  uint64_t passed_ = 0;
+  std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> parse_errors_{};
+};
+
+}  // namespace tc::intercept
