@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# --metrics on both daemons: Prometheus text from inside the namespaces,
+# scraped with curl before and after HTTP traffic; the request and packet
+# counters must have moved, other paths get 404.
+source "$(dirname "$0")/lib.sh"
+e2e_init metrics
+require_daemons
+require_tools nginx curl
+topology_up
+leak_detector_install
+start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
+start_nginx target "$NS_TARGET" "$TARGET_ADDR"
+readonly COPY_METRICS=127.0.0.1:9101 INTERCEPT_METRICS=127.0.0.1:9102
+start_intercept --metrics "$INTERCEPT_METRICS"
+start_tcpcopy --metrics "$COPY_METRICS"
+
+# scrape NS ADDR FILE: the metrics text; headers in FILE.headers.
+scrape() {
+  ip netns exec "$1" curl -sS --max-time 5 -D "$3.headers" -o "$3" "http://$2/metrics" \
+    || fail "cannot scrape http://$2/metrics"
+}
+# metric FILE NAME: the sample's value ("name value" or "name{...} value").
+metric() {
+  awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
+}
+
+scrape "$NS_ONLINE" "$COPY_METRICS" "$E2E_TMP/copy.before"
+scrape "$NS_TARGET" "$INTERCEPT_METRICS" "$E2E_TMP/intercept.before"
+for f in copy intercept; do
+  grep -qi '^Content-Type: text/plain; version=0.0.4' "$E2E_TMP/$f.before.headers" \
+    || fail "$f metrics: wrong content type: $(cat "$E2E_TMP/$f.before.headers")"
+done
+grep -qx '# TYPE tcpcopy_requests_replicated counter' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack the TYPE line"
+grep -qx '# TYPE tcpcopy_sessions_active gauge' "$E2E_TMP/copy.before" || fail "tcpcopy_sessions_active is not a gauge"
+grep -qx 'tcpcopy_sessions_lost{reason="no_intercept"} 0' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack labelled counters"
+grep -qx '# TYPE intercept_nfqueue_waiting gauge' "$E2E_TMP/intercept.before" || fail "intercept metrics lack the queue's totals"
+code=$(in_online curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://$COPY_METRICS/")
+[[ $code == 404 ]] || fail "GET / answered $code, expected 404"
+log "metrics served: Prometheus 0.0.4 text, TYPE lines, labels, 404 elsewhere"
+
+in_client curl -sS --max-time 20 "http://$ONLINE_ADDR/r/metrics/[1-20]" >/dev/null || fail "curl run failed"
+for i in $(seq 1 10); do
+  in_client curl -sS --max-time 5 -H 'Connection: close' -o /dev/null "http://$ONLINE_ADDR/r/close/$i" || fail "curl failed"
+done
+wait_replicated 30
+
+scrape "$NS_ONLINE" "$COPY_METRICS" "$E2E_TMP/copy.after"
+scrape "$NS_TARGET" "$INTERCEPT_METRICS" "$E2E_TMP/intercept.after"
+
+# grew FILE_PREFIX NAME MIN_INCREASE
+grew() {
+  local before after
+  before=$(metric "$E2E_TMP/$1.before" "$2")
+  after=$(metric "$E2E_TMP/$1.after" "$2")
+  [[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] || fail "$2: not a number before ($before) or after ($after)"
+  ((after - before >= $3)) || fail "$2 went from $before to $after, expected an increase of at least $3"
+  log "$2: $before -> $after"
+}
+grew copy tcpcopy_requests_replicated 30
+grew copy tcpcopy_packets_captured 30
+grew copy tcpcopy_sessions_created 11
+grew copy tcpcopy_link_replies_received 30
+grew intercept intercept_packets_queued 30
+grew intercept intercept_replies_forwarded 30
+grew intercept intercept_nfqueue_packets 30
+grew intercept intercept_metrics_requests 1
+
+stop_daemons
+assert_http_replicated
+assert_no_leak
+pass

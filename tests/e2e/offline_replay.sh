@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Offline replay: tcpdump records real traffic on the online host's client
+# interface (Ethernet) while nothing is replicated; then tcpcopy replays the
+# file (--pcap-file, twice as fast, idle gaps cut to 300 ms) against the
+# target, with intercept as usual, and exits by itself when done. The
+# target must receive every HTTP request of the recording exactly once and
+# end with the same Redis values as the online server.
+source "$(dirname "$0")/lib.sh"
+e2e_init offline_replay
+require_daemons
+require_tools nginx curl wrk redis-server redis-cli redis-benchmark tcpdump
+topology_up
+leak_detector_install
+start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
+start_nginx target "$NS_TARGET" "$TARGET_ADDR"
+start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
+start_redis target "$NS_TARGET" "$TARGET_ADDR"
+
+recording=$E2E_TMP/online.pcap
+start_recording "$recording" oc
+in_client curl -sS --max-time 20 "http://$ONLINE_ADDR/r/curl/[1-20]" >/dev/null || fail "curl keep-alive run failed"
+in_client timeout 60 bash -c "for i in \$(seq 1 10); do
+  curl -sS --max-time 5 -H 'Connection: close' -o /dev/null http://$ONLINE_ADDR/r/close/\$i || exit 1
+done" || fail "curl Connection: close run failed"
+sleep 1.5  # an idle gap for -I to cut
+WRK_DELAY_MS=5 run_wrk offline 2 2 4
+redis_bench -t incr -n 2000 -P 16 -c 4
+redis_bench -t lpush -n 500 -c 2
+stop_recording
+((0 == $(count_requests target))) || fail "the target got requests before the replay"
+
+start_intercept
+started=$SECONDS
+start_tcpcopy --pcap-file "$recording" -a 2 -I 300
+wait_exit tcpcopy 60 || fail "tcpcopy exited with status $? after the replay"
+log "tcpcopy replayed the recording and exited by itself after $((SECONDS - started)) s"
+grep -q "capture: offline replay of $recording (Ethernet), 1 pass(es), 2x" "$E2E_TMP/tcpcopy.log" \
+  || fail "tcpcopy's start-up line does not show the replay: $(grep capture: "$E2E_TMP/tcpcopy.log")"
+grep -q "offline replay complete" "$E2E_TMP/tcpcopy.log" || fail "tcpcopy did not report the end of the replay"
+show_counters tcpcopy
+[[ $(counter tcpcopy replay_passes) == 1 ]] || fail "replay_passes is not 1"
+[[ $(counter tcpcopy sessions_active) == 0 ]] || fail "sessions still active when tcpcopy exited"
+
+wait_replicated 10
+assert_redis_replicated
+stop intercept 15 || fail "intercept exited with status $? on SIGTERM"
+show_counters intercept
+assert_http_replicated
+assert_no_leak
+pass

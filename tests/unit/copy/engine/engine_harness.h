@@ -1,0 +1,149 @@
+// In-memory world for the session engine: a fake clock, a packet output
+// that records what the engine sends, a registrar that records keys, and
+// builders for captured client packets and target reply headers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/tcp_builder.h"
+#include "common/tcp_packet.h"
+#include "copy/engine/session_engine.h"
+
+namespace tc::test {
+
+struct Sent {
+  std::vector<uint8_t> bytes;
+  TcpPacket pkt;  // views into `bytes`; refreshed by SentLog
+  std::string payload() const { return std::string(pkt.payload.begin(), pkt.payload.end()); }
+};
+
+class RecordingOutput : public PacketOutput {
+ public:
+  std::span<uint8_t> acquire() override {
+    if (full) return {};
+    return buf_;
+  }
+  void commit(size_t len) override {
+    Sent s;
+    s.bytes.assign(buf_.begin(), buf_.begin() + static_cast<long>(len));
+    packets.push_back(std::move(s));
+  }
+  // Parsed copies of everything sent since the last take().
+  std::vector<Sent> take() {
+    std::vector<Sent> out = std::move(packets);
+    packets.clear();
+    for (Sent& s : out) TcpPacket::parse(s.bytes, s.pkt);
+    return out;
+  }
+  bool full = false;
+  std::vector<Sent> packets;
+
+ private:
+  std::vector<uint8_t> buf_ = std::vector<uint8_t>(65536);
+};
+
+class RecordingRegistrar : public SessionRegistrar {
+ public:
+  bool register_session(const SessionKey& k) override {
+    registered.push_back(k);
+    return up;
+  }
+  void unregister_session(const SessionKey& k) override { unregistered.push_back(k); }
+  bool up = true;
+  std::vector<SessionKey> registered;
+  std::vector<SessionKey> unregistered;
+};
+
+inline const IpAddress kClient = *IpAddress::parse("10.0.1.2");
+inline const IpAddress kOnline = *IpAddress::parse("10.0.1.1");
+inline const IpAddress kTarget = *IpAddress::parse("10.0.2.2");
+inline constexpr uint16_t kClientPort = 40000;
+
+struct Pkt {
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = tcpflag::kAck;
+  uint16_t window = 502;
+  std::string data;
+  bool ts = true;
+  uint32_t ts_val = 1000;
+  uint32_t ts_ecr = 0;
+  uint16_t mss = 0;
+  int8_t wscale = -1;
+  uint16_t sport = kClientPort;
+  IpAddress src = kClient;
+};
+
+// A client -> online packet as captured.
+inline std::vector<uint8_t> client_packet(const Pkt& p, uint16_t online_port = 80) {
+  TcpSegmentSpec s;
+  s.src = p.src;
+  s.dst = kOnline;
+  s.sport = p.sport;
+  s.dport = online_port;
+  s.seq = p.seq;
+  s.ack = p.ack;
+  s.flags = p.flags;
+  s.window = p.window;
+  s.timestamp = p.ts;
+  s.ts_val = p.ts_val;
+  s.ts_ecr = p.ts_ecr;
+  s.mss = p.mss;
+  s.wscale = p.wscale;
+  s.payload = std::span(reinterpret_cast<const uint8_t*>(p.data.data()), p.data.size());
+  std::vector<uint8_t> out(70000);
+  out.resize(build_tcp_packet(s, out));
+  return out;
+}
+
+// A target -> client reply header, cut to headers only as intercept sends it.
+struct Reply {
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = tcpflag::kAck;
+  uint16_t window = 1000;
+  uint32_t payload_len = 0;
+  bool ts = true;
+  uint32_t ts_val = 5000;
+  uint32_t ts_ecr = 0;
+  uint16_t mss = 0;
+  int8_t wscale = -1;
+  uint16_t dport = kClientPort;
+  IpAddress dst = kClient;
+};
+
+inline std::vector<uint8_t> reply_header(const Reply& r) {
+  TcpSegmentSpec s;
+  s.src = kTarget;
+  s.dst = r.dst;
+  s.sport = 8080;
+  s.dport = r.dport;
+  s.seq = r.seq;
+  s.ack = r.ack;
+  s.flags = r.flags;
+  s.window = r.window;
+  s.timestamp = r.ts;
+  s.ts_val = r.ts_val;
+  s.ts_ecr = r.ts_ecr;
+  s.mss = r.mss;
+  s.wscale = r.wscale;
+  std::vector<uint8_t> payload(r.payload_len, 'r');
+  s.payload = payload;
+  std::vector<uint8_t> out(70000);
+  const size_t n = build_tcp_packet(s, out);
+  const size_t header_len = n - r.payload_len;
+  out.resize(header_len);  // intercept forwards only the headers
+  return out;
+}
+
+inline EngineConfig default_config() {
+  EngineConfig c;
+  std::string err = TransferMap::parse("80-10.0.2.2:8080", c.transfers);
+  c.max_sessions = 64;
+  c.buffer_bytes = 4 << 20;
+  return c;
+}
+
+}  // namespace tc::test

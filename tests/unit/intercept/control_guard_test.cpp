@@ -1,0 +1,322 @@
+// Who may use the control channel: the allow-list, the shared-secret
+// handshake, the handshake deadline and the caps on connections, over real
+// loopback sockets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "common/auth.h"
+#include "common/wire.h"
+#include "intercept/control/control_server.h"
+
+namespace tc::intercept {
+namespace {
+
+using namespace std::chrono_literals;
+using Frames = std::vector<std::pair<uint8_t, std::vector<uint8_t>>>;
+
+SessionKey key(uint16_t port) {
+  return SessionKey{*IpAddress::parse("10.1.0.1"), *IpAddress::parse("10.2.0.1"), port, 80};
+}
+
+SharedSecret secret(char c) { return SharedSecret(std::vector<uint8_t>(24, static_cast<uint8_t>(c))); }
+
+std::vector<AddressPrefix> prefixes(const char* text) {
+  std::string err;
+  return *parse_prefix_list(text, err);
+}
+
+class ControlGuardTest : public ::testing::Test {
+ protected:
+  ControlGuardTest() : routes(RouteTable::Config{}) { log.open("/dev/null"); }
+
+  void start(ControlServer::Config c) {
+    c.bind = {*IpAddress::parse("127.0.0.1")};
+    c.port = 0;
+    server = std::make_unique<ControlServer>(c, loop, routes, log);
+    port = server->listening_ports().at(0);
+  }
+  UniqueFd connect() {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    return fd;
+  }
+  void pump(int rounds = 5) {
+    for (int i = 0; i < rounds; ++i) {
+      loop.run_once(5ms);
+      server->flush();
+    }
+  }
+  void send(int fd, std::span<const uint8_t> bytes) {
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
+  void send(int fd, wire::FrameWriter& w) {
+    send(fd, w.pending());
+    w.consume(w.pending_bytes());
+  }
+  // Frames the server sent, until `want` arrived, the peer closed, or a while passed.
+  Frames read(int fd, size_t want, bool* closed = nullptr) {
+    Frames frames;
+    for (int i = 0; i < 200 && frames.size() < want; ++i) {
+      pump(1);
+      auto space = decoder.write_space();
+      const ssize_t n = ::recv(fd, space.data(), space.size(), MSG_DONTWAIT);
+      if (n == 0) {
+        if (closed) *closed = true;
+        break;
+      }
+      if (n > 0) decoder.commit(static_cast<size_t>(n));
+      while (auto f = decoder.next()) frames.emplace_back(f->type, std::vector<uint8_t>(f->payload.begin(), f->payload.end()));
+    }
+    return frames;
+  }
+  bool closed_by_server(int fd) {
+    for (int i = 0; i < 200; ++i) {
+      pump(1);
+      uint8_t b[256];
+      const ssize_t n = ::recv(fd, b, sizeof b, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+    }
+    return false;
+  }
+  uint64_t closed(CloseReason r) const { return server->counters().closed[static_cast<size_t>(r)]; }
+  uint64_t refused(RefuseReason r) const { return server->counters().refused[static_cast<size_t>(r)]; }
+
+  // Hello, answer the challenge with `s`; returns the server's answer.
+  Frames handshake(int fd, const SharedSecret& s, uint32_t id, Nonce* server_nonce = nullptr,
+                   Nonce* client_nonce = nullptr) {
+    wire::FrameWriter w(1 << 16);
+    w.hello(id);
+    send(fd, w);
+    Frames f = read(fd, 1);
+    if (f.size() != 1 || f[0].first != static_cast<uint8_t>(wire::MessageType::kChallenge)) return f;
+    auto challenge = wire::read_challenge(f[0].second);
+    if (!challenge) return {};
+    Nonce mine{};
+    random_nonce(mine);
+    const Proof proof = *s.client_proof(*challenge, mine, id);
+    w.auth(mine, proof);
+    send(fd, w);
+    if (server_nonce) *server_nonce = *challenge;
+    if (client_nonce) *client_nonce = mine;
+    return read(fd, 1);
+  }
+
+  Logger log;
+  EventLoop loop;
+  RouteTable routes;
+  std::unique_ptr<ControlServer> server;
+  uint16_t port = 0;
+  wire::FrameDecoder decoder;
+};
+
+TEST_F(ControlGuardTest, UnlistedPeerIsClosedBeforeAnythingIsRead) {
+  ControlServer::Config c;
+  c.allow = prefixes("10.0.0.0/8,::1");
+  start(c);
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  w.add_key(wire::MessageType::kRegister, key(1));
+  send(fd.get(), w);
+  EXPECT_TRUE(closed_by_server(fd.get()));
+  EXPECT_EQ(refused(RefuseReason::kNotAllowed), 1u);
+  EXPECT_EQ(server->counters().accepted, 0u);
+  EXPECT_EQ(routes.route_count(), 0u);
+  EXPECT_EQ(server->connection_count(), 0u);
+}
+
+TEST_F(ControlGuardTest, ListedPeerIsServed) {
+  ControlServer::Config c;
+  c.allow = prefixes("10.0.0.0/8,127.0.0.0/8");
+  start(c);
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  w.add_key(wire::MessageType::kRegister, key(1));
+  send(fd.get(), w);
+  auto f = read(fd.get(), 1);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first, static_cast<uint8_t>(wire::MessageType::kHelloAck));
+  pump();
+  EXPECT_EQ(routes.route_count(), 1u);
+}
+
+TEST_F(ControlGuardTest, SilentOrTricklingPeersAreClosedAtTheDeadline) {
+  ControlServer::Config c;
+  c.hello_timeout = 2s;
+  start(c);
+  UniqueFd silent = connect();
+  UniqueFd slow = connect();
+  const uint8_t header[3] = {0x54, 0x43, 1};  // a frame, one byte at a time
+  for (uint8_t b : header) {
+    send(slow.get(), std::span(&b, 1));
+    pump(2);
+    server->tick(monotonic_now());
+  }
+  EXPECT_EQ(server->connection_count(), 2u) << "not yet";
+  server->tick(monotonic_now() + 3s);
+  EXPECT_TRUE(closed_by_server(silent.get()));
+  EXPECT_TRUE(closed_by_server(slow.get()));
+  EXPECT_EQ(closed(CloseReason::kHelloTimeout), 2u);
+  EXPECT_EQ(server->connection_count(), 0u);
+}
+
+TEST_F(ControlGuardTest, AuthenticatedPeersHaveNoDeadline) {
+  start(ControlServer::Config{});
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  send(fd.get(), w);
+  ASSERT_EQ(read(fd.get(), 1).size(), 1u);
+  server->tick(monotonic_now() + 1h);
+  pump();
+  EXPECT_EQ(server->connection_count(), 1u);
+}
+
+TEST_F(ControlGuardTest, ConnectionsInTheHandshakeAreCapped) {
+  ControlServer::Config c;
+  c.max_pending = 2;
+  start(c);
+  UniqueFd a = connect(), b = connect();
+  pump();
+  UniqueFd extra = connect();
+  EXPECT_TRUE(closed_by_server(extra.get()));
+  EXPECT_EQ(refused(RefuseReason::kTooManyPending), 1u);
+  // Once one is through the handshake there is room again.
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  send(a.get(), w);
+  ASSERT_EQ(read(a.get(), 1).size(), 1u);
+  UniqueFd next = connect();
+  pump();
+  EXPECT_EQ(server->connection_count(), 3u);
+  EXPECT_EQ(refused(RefuseReason::kTooManyPending), 1u);
+}
+
+TEST_F(ControlGuardTest, ConnectionsAreCapped) {
+  ControlServer::Config c;
+  c.max_connections = 2;
+  start(c);
+  UniqueFd a = connect(), b = connect();
+  pump();
+  UniqueFd extra = connect();
+  EXPECT_TRUE(closed_by_server(extra.get()));
+  EXPECT_EQ(refused(RefuseReason::kTooMany), 1u);
+  EXPECT_EQ(server->connection_count(), 2u);
+}
+
+TEST_F(ControlGuardTest, LargeFrameBeforeTheHandshakeCloses) {
+  start(ControlServer::Config{});
+  UniqueFd fd = connect();
+  const uint8_t big[8] = {0x54, 0x43, 1, 1, 0, 0, 0x10, 0};  // a 4 KiB hello
+  send(fd.get(), big);
+  EXPECT_TRUE(closed_by_server(fd.get()));
+  EXPECT_EQ(closed(CloseReason::kFrameTooLong), 1u);
+}
+
+TEST_F(ControlGuardTest, BadVersionAndGarbageClose) {
+  start(ControlServer::Config{});
+  UniqueFd v = connect();
+  const uint8_t v2[14] = {0x54, 0x43, 2, 1, 0, 0, 0, 6, 0, 0, 0, 1, 0, 0};
+  send(v.get(), v2);
+  EXPECT_TRUE(closed_by_server(v.get()));
+  EXPECT_EQ(closed(CloseReason::kBadVersion), 1u);
+  UniqueFd g = connect();
+  const uint8_t hello_short[8 + 3] = {0x54, 0x43, 1, 1, 0, 0, 0, 3, 1, 2, 3};
+  send(g.get(), hello_short);
+  EXPECT_TRUE(closed_by_server(g.get()));
+  EXPECT_EQ(closed(CloseReason::kBadPayload), 1u);
+}
+
+TEST_F(ControlGuardTest, RightSecretGetsAProofAndIsServed) {
+  ControlServer::Config c;
+  c.secret = secret('s');
+  start(c);
+  UniqueFd fd = connect();
+  Nonce sn{}, cn{};
+  Frames f = handshake(fd.get(), secret('s'), 42, &sn, &cn);
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(f[0].first, static_cast<uint8_t>(wire::MessageType::kHelloAck));
+  auto ack = wire::read_hello_ack(f[0].second);
+  ASSERT_TRUE(ack && ack->proof);
+  EXPECT_TRUE(proofs_equal(*ack->proof, *secret('s').server_proof(sn, cn, 42)));
+  wire::FrameWriter w(1 << 16);
+  w.add_key(wire::MessageType::kRegister, key(1));
+  send(fd.get(), w);
+  pump();
+  EXPECT_EQ(routes.route_count(), 1u);
+  EXPECT_EQ(server->counters().authenticated, 1u);
+}
+
+TEST_F(ControlGuardTest, WrongSecretIsClosedAndRegistersNothing) {
+  ControlServer::Config c;
+  c.secret = secret('s');
+  start(c);
+  UniqueFd fd = connect();
+  bool was_closed = false;
+  Frames f = handshake(fd.get(), secret('x'), 42);
+  EXPECT_TRUE(f.empty());
+  read(fd.get(), 1, &was_closed);
+  EXPECT_TRUE(was_closed || closed_by_server(fd.get()));
+  EXPECT_EQ(closed(CloseReason::kAuthFailed), 1u);
+  EXPECT_EQ(routes.client_count(), 0u);
+}
+
+TEST_F(ControlGuardTest, RegisteringBeforeTheProofCloses) {
+  ControlServer::Config c;
+  c.secret = secret('s');
+  start(c);
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  w.add_key(wire::MessageType::kRegister, key(1));
+  send(fd.get(), w);
+  EXPECT_TRUE(closed_by_server(fd.get()));
+  EXPECT_EQ(closed(CloseReason::kAuthFailed), 1u);
+  EXPECT_EQ(routes.route_count(), 0u);
+}
+
+TEST_F(ControlGuardTest, AProofIsGoodForItsOwnChallengeOnly) {
+  ControlServer::Config c;
+  c.secret = secret('s');
+  start(c);
+  // A recorded exchange replayed on a new connection meets a new challenge.
+  UniqueFd first = connect();
+  Nonce sn{}, cn{};
+  ASSERT_EQ(handshake(first.get(), secret('s'), 7, &sn, &cn).size(), 1u);
+  const Proof old = *secret('s').client_proof(sn, cn, 7);
+  UniqueFd replay = connect();
+  wire::FrameWriter w(1 << 16);
+  w.hello(7);
+  send(replay.get(), w);
+  ASSERT_EQ(read(replay.get(), 1).size(), 1u);  // a fresh challenge
+  w.auth(cn, old);
+  send(replay.get(), w);
+  EXPECT_TRUE(closed_by_server(replay.get()));
+  EXPECT_EQ(closed(CloseReason::kAuthFailed), 1u);
+}
+
+TEST_F(ControlGuardTest, AuthFrameWithoutAChallengeCloses) {
+  start(ControlServer::Config{});  // no secret here
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 16);
+  Nonce n{};
+  Proof p{};
+  w.auth(n, p);
+  send(fd.get(), w);
+  EXPECT_TRUE(closed_by_server(fd.get()));
+  EXPECT_EQ(closed(CloseReason::kAuthFailed), 1u);
+}
+
+}  // namespace
+}  // namespace tc::intercept
