@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and run every test: unit tests, the
+# namespace end-to-end tests (label e2e) and the package test (label
+# packaging); then the unit tests again built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan), and every fuzz target for
+# FUZZ_SECONDS (20) each (build-fuzz, clang++). Must run as root: the e2e
+# tests create network namespaces, load iptables rules and use raw sockets;
+# the package test installs and purges the .deb. SKIP_ASAN=1 / SKIP_FUZZ=1
+# leave the sanitizer and fuzz stages out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "scripts/test.sh: must run as root (the e2e tests need network namespaces, iptables and raw sockets)" >&2
+  echo "  unit tests only, as any user: scripts/build.sh && ctest --test-dir build -LE 'e2e|packaging'" >&2
+  exit 1
+fi
+
+scripts/install-deps.sh
+scripts/build.sh
+
+build_dir=${BUILD_DIR:-build}
+# The replication tests are registered only when both daemons are targets
+# of the build; their absence must fail, not pass quietly.
+listing=$(ctest --test-dir "$build_dir" -N -L e2e)
+registered=$(grep -c 'Test *#' <<<"$listing" || true)
+if ! grep -q 'e2e_load' <<<"$listing"; then
+  echo "scripts/test.sh: e2e replication tests not registered (tcpcopy/intercept targets missing?)" >&2
+  exit 1
+fi
+echo "test: $registered e2e tests registered"
+
+ctest --test-dir "$build_dir" --output-on-failure --timeout 900
+
+if [[ ${SKIP_ASAN:-0} != 1 ]]; then
+  asan_dir=${ASAN_BUILD_DIR:-build-asan}
+  echo "test: unit tests with ASan and UBSan in $asan_dir"
+  cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPCOPY_SANITIZE=ON >/dev/null
+  cmake --build "$asan_dir" -j"${JOBS:-$(nproc)}"
+  ctest --test-dir "$asan_dir" -LE 'e2e|packaging' --output-on-failure --timeout 600
+fi
+
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+  echo "test: fuzz targets, ${FUZZ_SECONDS:-20} s each"
+  tests/fuzz/run.sh
+fi
