@@ -51,8 +51,11 @@ in_assist "$INTERCEPT_BIN" --check --mode=assistant -i a0 >"$E2E_TMP/check.out" 
 log "assistant: --check fails with ip_forward=1 and passes with 0; intercept warns at start with ip_forward=1"
 
 start_intercept_assistant
-grep -q "assistant mode, replies from pcap on a0 (Ethernet), filter 'tcp and (src port 80 or src port 6379)'" \
-  "$E2E_TMP/intercept.log" || fail "intercept's start-up line does not show the capture: $(head -n 3 "$E2E_TMP/intercept.log")"
+# The control port listens before the start-up line reaches the log file.
+startup_line="assistant mode, replies from pcap on a0 (Ethernet), filter 'tcp and (src port 80 or src port 6379)'"
+for _ in $(seq 50); do grep -qF "$startup_line" "$E2E_TMP/intercept.log" && break; sleep 0.1; done
+grep -qF "$startup_line" "$E2E_TMP/intercept.log" \
+  || fail "intercept's start-up line does not show the capture: $(head -n 3 "$E2E_TMP/intercept.log")"
 if grep -q "ip_forward" "$E2E_TMP/intercept.log"; then fail "intercept warned about forwarding with ip_forward=0"; fi
 start_tcpcopy -c 10.77.9.x
 
