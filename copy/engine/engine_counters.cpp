@@ -58,6 +58,8 @@ void EngineCounters::report(CounterSink& sink) const {
   sink.counter("sessions_completed", "", sessions_completed);
   sink.counter("sessions_idle_closed", "", sessions_idle_closed);
   sink.counter("ports_moved", "", ports_moved);
+  sink.counter("stale_connections", "", stale_connections);
+  sink.counter("stale_resets", "", stale_resets);
   for (size_t i = 0; i < sessions_evicted.size(); ++i)
     sink.counter("sessions_evicted", to_string(static_cast<EvictReason>(i)), sessions_evicted[i]);
   for (size_t i = 0; i < sessions_lost.size(); ++i)
@@ -66,6 +68,8 @@ void EngineCounters::report(CounterSink& sink) const {
   sink.counter("packets_sent", "", packets_sent);
   sink.counter("payload_bytes_sent", "", bytes_sent);
   sink.counter("retransmits", "", retransmits);
+  sink.counter("syn_retransmits", "", syn_retransmits);
+  sink.counter("fin_retransmits", "", fin_retransmits);
   sink.counter("fast_retransmits", "", fast_retransmits);
   sink.counter("packets_dropped", "output_full", output_full);
   sink.counter("replies", "", replies);

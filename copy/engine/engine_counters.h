@@ -60,12 +60,16 @@ struct EngineCounters {
   uint64_t sessions_completed = 0;
   uint64_t sessions_idle_closed = 0;
   uint64_t ports_moved = 0;         // copy moved to another client port (clash)
+  uint64_t stale_connections = 0;   // SYN answered by a bare ACK (target's TIME_WAIT)
+  uint64_t stale_resets = 0;        // resets sent to clear such a connection
   std::array<uint64_t, static_cast<size_t>(EvictReason::kCount)> sessions_evicted{};
   std::array<uint64_t, static_cast<size_t>(LostReason::kCount)> sessions_lost{};
   uint64_t requests_replicated = 0;
   uint64_t packets_sent = 0;
   uint64_t bytes_sent = 0;          // client payload sent for the first time
-  uint64_t retransmits = 0;
+  uint64_t retransmits = 0;         // all timer retransmissions; of which:
+  uint64_t syn_retransmits = 0;     //   SYNs
+  uint64_t fin_retransmits = 0;     //   FINs
   uint64_t fast_retransmits = 0;
   uint64_t output_full = 0;         // the sender had no buffer
   uint64_t replies = 0;

@@ -27,6 +27,8 @@ struct Session {
   SessionState state = SessionState::kSynSent;
   bool joined = false;         // started mid-stream with a faked handshake
   bool registered = false;
+  uint8_t stale_resets = 0;    // resets sent at a connection the target still held
+  uint8_t stale_moves = 0;     // times the copy moved port for such a connection
 
   // Client -> target, in the client's sequence space.
   uint32_t isn = 0;

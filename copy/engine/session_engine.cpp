@@ -403,6 +403,8 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   }
   if (pkt.syn()) {
     if (pkt.has_ack()) handle_synack(s, pkt, now);
+  } else if (s.state == SessionState::kSynSent) {
+    if (pkt.has_ack()) handle_stale_ack(s, slot, pkt, now);
   } else if (pkt.has_ack() && s.state == SessionState::kEstablished) {
     handle_ack(s, pkt, now);
     if (s.in_use && !s.ack_pending && s.state == SessionState::kEstablished &&
@@ -437,6 +439,41 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
   s.rto_deadline = {};
   (void)now;
   send_ack(s);
+}
+
+// Our SYN was answered by a bare ACK: the target still holds a connection
+// on this 4-tuple, mostly in TIME_WAIT after it closed an earlier copy, and
+// refuses a SYN whose sequence number and timestamp are not past it. As any
+// TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793), which
+// Linux takes to end the TIME_WAIT, and send the SYN again at once. A target
+// that ignores the reset (tcp_rfc1337) answers again; the copy then moves to
+// a free client port. Both are bounded: a target that answers every SYN so
+// leaves the session to the retransmission timer.
+void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
+  constexpr uint8_t kMaxResets = 3;
+  constexpr uint8_t kMaxMoves = 2;
+  if (pkt.ack == s.isn + 1) return;  // acks our SYN without a SYN: not an answer we can use
+  ++counters_.stale_connections;
+  if (s.stale_resets < kMaxResets && s.stale_resets <= s.stale_moves) {
+    ++s.stale_resets;
+    ++counters_.stale_resets;
+    send_segment(s, pkt.ack, 0, tcpflag::kRst);
+    send_syn(s);
+    return;
+  }
+  if (s.stale_moves >= kMaxMoves) return;
+  SessionKey key = s.key;
+  if (!free_wire_key(key)) return;
+  ++s.stale_moves;
+  if (s.registered) registrar_.unregister_session(s.key);
+  s.registered = false;
+  table_.rekey(slot, key);
+  if (!registrar_.register_session(key)) {
+    lose(s, slot, LostReason::kNoIntercept, now);
+    return;
+  }
+  s.registered = true;
+  send_syn(s);
 }
 
 void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) {
@@ -818,8 +855,10 @@ void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {
   ++counters_.retransmits;
   s.rto = std::min(s.rto * 2, config_.max_rto);
   if (s.state == SessionState::kSynSent) {
+    ++counters_.syn_retransmits;
     send_syn(s);
   } else if (s.fin_sent && s.snd_una == s.fin_seq) {
+    ++counters_.fin_retransmits;
     send_segment(s, s.fin_seq, 0, tcpflag::kFin | tcpflag::kAck);
   } else {
     // Go back to the oldest unacked byte; acks will pull the rest again.

@@ -56,6 +56,7 @@ class SessionEngine {
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
   void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
+  void handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
   void try_send(Session& s, uint32_t slot, TimePoint now);
   enum class Answer { kWaiting, kAnswered, kTimedOut };

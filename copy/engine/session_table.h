@@ -86,6 +86,13 @@ class SessionTable {
     slots_[slot].has_origin = false;
   }
 
+  // The session moves to another wire key (a free client port).
+  void rekey(uint32_t slot, const SessionKey& wire) {
+    unplace(slot, kWire);
+    slots_[slot].key = wire;
+    place(slot, kWire);
+  }
+
   void erase(uint32_t slot) {
     drop_origin(slot);
     unplace(slot, kWire);

@@ -885,5 +885,95 @@ TEST_F(EngineTest, RequestReleasedInAPauseDoesNotReleaseTheFin) {
   EXPECT_TRUE(sent.back().pkt.fin()) << "both answers complete: 1,200,000 bytes";
 }
 
+// The target still holds the 4-tuple in TIME_WAIT and answers our SYN with
+// a bare ACK of the old connection: a reset at that ACK's number clears it,
+// and the SYN goes again at once, on the same port.
+TEST_F(EngineTest, SynAnsweredByTimeWaitAckIsResetAndSentAgain) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  ASSERT_EQ(out.take().size(), 1u);
+  reply({.seq = 123456, .ack = 777777, .flags = A});
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_TRUE(sent[0].pkt.rst());
+  EXPECT_FALSE(sent[0].pkt.has_ack());
+  EXPECT_EQ(sent[0].pkt.seq, 777777u) << "RFC 793: <SEQ=SEG.ACK><CTL=RST>";
+  EXPECT_EQ(sent[0].pkt.sport, kClientPort);
+  EXPECT_TRUE(sent[1].pkt.syn());
+  EXPECT_EQ(sent[1].pkt.seq, 1000u);
+  EXPECT_EQ(sent[1].pkt.sport, kClientPort);
+  EXPECT_EQ(c().stale_connections, 1u);
+  EXPECT_EQ(c().stale_resets, 1u);
+  EXPECT_EQ(c().retransmits, 0u) << "not a timer retransmission";
+  // The target takes the new SYN.
+  reply({.seq = 70000, .ack = 1001, .flags = S | A, .mss = 1460});
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "GET"});
+  sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].payload(), "GET");
+  EXPECT_EQ(sent[1].pkt.sport, kClientPort);
+  EXPECT_EQ(c().ports_moved, 0u);
+}
+
+// A target that ignores the reset (net.ipv4.tcp_rfc1337=1) answers the
+// repeated SYN with the same ACK: the copy moves to a free client port,
+// registered with intercept before its SYN goes out.
+TEST_F(EngineTest, TimeWaitThatSurvivesTheResetMovesTheCopy) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  reply({.seq = 123456, .ack = 777777, .flags = A});
+  out.take();
+  reply({.seq = 123456, .ack = 777777, .flags = A});
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].pkt.syn());
+  const uint16_t moved = sent[0].pkt.sport;
+  EXPECT_NE(moved, kClientPort);
+  EXPECT_EQ(c().ports_moved, 1u);
+  ASSERT_EQ(reg.registered.size(), 2u);
+  EXPECT_EQ(reg.registered[1].client_port, moved);
+  ASSERT_EQ(reg.unregistered.size(), 1u);
+  EXPECT_EQ(reg.unregistered[0].client_port, kClientPort);
+  // Replies on the old port reach nothing now; on the new one, the session.
+  reply({.seq = 123456, .ack = 777777, .flags = A});
+  EXPECT_EQ(c().replies_unknown, 1u);
+  reply({.seq = 70000, .ack = 1001, .flags = S | A, .mss = 1460, .dport = moved});
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "GET"});
+  sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].pkt.sport, moved);
+  EXPECT_EQ(sent[1].payload(), "GET");
+  EXPECT_EQ(sent[1].pkt.sport, moved);
+}
+
+// A target that answers every SYN with a bare ACK gets a bounded number of
+// resets and moves; then the retransmission timer decides.
+TEST_F(EngineTest, StaleAcksAreAnsweredABoundedNumberOfTimes) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  for (int i = 0; i < 20; ++i) {
+    const uint16_t port = engine->active_sessions() ? reg.registered.back().client_port : kClientPort;
+    reply({.seq = 123456, .ack = 777777, .flags = A, .dport = port});
+  }
+  EXPECT_EQ(c().stale_resets, 3u);
+  EXPECT_EQ(c().ports_moved, 2u);
+  EXPECT_EQ(c().stale_connections, 20u);
+  out.take();
+  for (int i = 0; i < 60; ++i) advance(1s);
+  EXPECT_EQ(lost(LostReason::kNoSynAck), 1u);
+}
+
+// An ACK that acknowledges our SYN without a SYN flag is no TIME_WAIT: ignored.
+TEST_F(EngineTest, AckOfOurSynWithoutSynIsIgnored) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  reply({.seq = 70000, .ack = 1001, .flags = A});
+  EXPECT_TRUE(out.take().empty());
+  EXPECT_EQ(c().stale_connections, 0u);
+}
+
 }  // namespace
 }  // namespace tc::test
