@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Benchmark: real nginx and Redis in the namespace topology of the e2e tests
+# (client -> online -> target), driven by wrk (keep-alive, and one
+# connection per request) and by redis-benchmark (pipelined). Each workload
+# runs twice: without replication, then with intercept and tcpcopy. Prints
+# a markdown table:
+#   online rate without / with replication and their ratio,
+#   the share of online requests that reached the target,
+#   CPU seconds per 10,000 replicated requests of tcpcopy and intercept
+#   (user + system, from the start of the load until the target settled),
+#   peak RSS of each daemon.
+#
+# Usage (root): bench/run.sh [--seconds N] [--connections N]
+#   [--redis-requests N] [--only keepalive|close|redis]...
+#   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
+# The target's veth receives on a kernel thread of its own, as a second
+# host would on its own CPUs (--inline-rx: within the sender's system call,
+# which bills the target's TCP work to tcpcopy).
+# TCPCOPY_BIN / INTERCEPT_BIN choose the binaries (default ./build).
+# Everything runs inside namespaces this script creates and deletes.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../tests/e2e/lib.sh
+source "$BENCH_DIR/../tests/e2e/lib.sh"
+
+seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0
+workloads=()
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+  case $1 in
+    --seconds) seconds=$2; shift 2 ;;
+    --connections) conns=$2; shift 2 ;;
+    --redis-requests) redis_requests=$2; shift 2 ;;
+    --only) workloads+=("$2"); shift 2 ;;
+    --tcpcopy-args) tcpcopy_args=$2; shift 2 ;;
+    --intercept-args) intercept_args=$2; shift 2 ;;
+    --inline-rx) inline_rx=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for n in "$seconds" "$conns" "$redis_requests"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive number" >&2; exit 2; }
+done
+((seconds <= 120)) || { echo "bench: --seconds $seconds: at most 120" >&2; exit 2; }
+((${#workloads[@]})) || workloads=(keepalive close redis)
+for w in "${workloads[@]}"; do
+  [[ $w == keepalive || $w == close || $w == redis ]] || { echo "bench: unknown workload '$w'" >&2; exit 2; }
+done
+
+((inline_rx)) || export E2E_RX_THREAD=1
+e2e_init bench
+require_daemons
+require_tools nginx wrk redis-server redis-benchmark redis-cli
+topology_up
+leak_detector_install
+start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
+start_nginx target "$NS_TARGET" "$TARGET_ADDR"
+start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
+start_redis target "$NS_TARGET" "$TARGET_ADDR"
+
+clk_tck=$(getconf CLK_TCK)
+# cpu_ticks NAME: user + system ticks of a background process.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
+
+# wrk_rate PREFIX: requests per second wrk reported.
+wrk_rate() { awk '/^Requests\/sec:/ { printf "%d", $2 }' "$E2E_TMP/wrk-$1.txt"; }
+
+# load WORKLOAD PREFIX: run one workload; prints the online rate.
+load() {
+  local workload=$1 prefix=$2
+  case $workload in
+    keepalive) run_wrk "$prefix" "$seconds" 2 "$conns" >&2; wrk_rate "$prefix" ;;
+    close) run_wrk "$prefix" "$seconds" 2 "$conns" -H "Connection: close" >&2; wrk_rate "$prefix" ;;
+    redis)
+      redis_online FLUSHALL >/dev/null
+      redis_target FLUSHALL >/dev/null
+      local out
+      out=$(in_client timeout 300 redis-benchmark -h "$ONLINE_ADDR" -p 6379 -q -t incr -n "$redis_requests" -P 16 \
+        -c "$conns" 2>&1) || fail "redis-benchmark failed: $out"
+      tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
+      ;;
+  esac
+}
+
+# online_count / target_count WORKLOAD PREFIX: requests each server handled.
+online_count() {
+  if [[ $1 == redis ]]; then redis_online GET counter:__rand_int__; else count_requests online "^GET /r/$2/"; fi
+}
+target_count() {
+  local n
+  if [[ $1 == redis ]]; then
+    n=$(redis_target GET counter:__rand_int__)
+    echo "${n:-0}"
+  else
+    count_requests target "^GET /r/$2/"
+  fi
+}
+
+# settle WORKLOAD PREFIX WANT: until the target has WANT requests or has
+# not moved for 5 s (at most 120 s).
+settle() {
+  local last=-1 now still=0 deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
+    now=$(target_count "$1" "$2")
+    ((now >= $3)) && return 0
+    if ((now == last)); then ((++still >= 25)) && return 0; else still=0; fi
+    last=$now
+    sleep 0.2
+  done
+}
+
+rows=()
+for workload in "${workloads[@]}"; do
+  log "$workload: without replication"
+  base_rate=$(load "$workload" "base-$workload")
+
+  log "$workload: with replication"
+  # shellcheck disable=SC2086
+  start_intercept $intercept_args
+  # shellcheck disable=SC2086
+  start_tcpcopy $tcpcopy_args
+  t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept)
+  rate=$(load "$workload" "rep-$workload")
+  online=$(online_count "$workload" "rep-$workload")
+  settle "$workload" "rep-$workload" "$online"
+  target=$(target_count "$workload" "rep-$workload")
+  t1=$(cpu_ticks tcpcopy) i1=$(cpu_ticks intercept)
+  t_rss=$(proc_status tcpcopy VmHWM) i_rss=$(proc_status intercept VmHWM)
+  stop_daemons >&2
+  in_target "$INTERCEPT_RULES" remove --iptables >/dev/null 2>&1 || true
+
+  row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
+    -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" 'BEGIN {
+      per = (tg > 0 ? 10000 / tg / hz : 0)
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %.3f | %.3f | %.1f | %.1f |",
+        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, tc * per, ic * per, trss / 1024, irss / 1024
+    }')
+  log "$row"
+  rows+=("$row")
+done
+assert_no_leak >&2
+
+echo
+echo "| workload | online req/s without | with replication | ratio | reached the target | tcpcopy CPU s / 10k | intercept CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests; $(uname -r)"
