@@ -550,7 +550,7 @@ show_counters() {
   line=$(counter_line "$1")
   [[ -n $line ]] || fail "$1 logged no counter line (expected one at exit)"
   # Zero counters left out to keep the line readable.
-  log "$1 final counters: $(grep -oE '[a-z_]+(\{[a-z_]+\})?=[0-9]+' <<<"$line" | grep -v '=0$' | tr '\n' ' ')"
+  log "$1 final counters: $(grep -oE '[a-z_][a-z0-9_]*(\{[a-z_]+\})?=[0-9]+' <<<"$line" | grep -v '=0$' | tr '\n' ' ')"
 }
 
 # ----------------------------------------------------------- HTTP assertions
