@@ -75,9 +75,12 @@ int main(int argc, char** argv) {
     if (options.daemon) daemonize();
     std::optional<PidFile> pid_file;
     if (!options.pid_file.empty()) pid_file.emplace(options.pid_file);
-    // The queue and the control sockets are open; verdicts still need
-    // CAP_NET_ADMIN at every send (nfnetlink checks the sender).
-    TC_LOG(log, kInfo, "%s", drop_capabilities({CAP_NET_ADMIN}).c_str());
+    // The queue (or the capture) and the control sockets are open. NFQUEUE
+    // verdicts still need CAP_NET_ADMIN at every send (nfnetlink checks the
+    // sender); an open libpcap capture needs nothing more.
+    const std::string dropped = options.mode == Mode::kAssistant ? drop_capabilities({})
+                                                                  : drop_capabilities({CAP_NET_ADMIN});
+    TC_LOG(log, kInfo, "%s", dropped.c_str());
     return app.run();
   } catch (const std::exception& e) {
     TC_LOG(log, kError, "%s", e.what());

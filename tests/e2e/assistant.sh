@@ -57,6 +57,10 @@ for _ in $(seq 50); do grep -qF "$startup_line" "$E2E_TMP/intercept.log" && brea
 grep -qF "$startup_line" "$E2E_TMP/intercept.log" \
   || fail "intercept's start-up line does not show the capture: $(head -n 3 "$E2E_TMP/intercept.log")"
 if grep -q "ip_forward" "$E2E_TMP/intercept.log"; then fail "intercept warned about forwarding with ip_forward=0"; fi
+# With its capture open, assistant mode needs no capability at all.
+wait_until 5 "intercept to drop its capabilities" grep -q "capabilities dropped; kept none" "$E2E_TMP/intercept.log"
+cap=$(proc_status intercept CapEff)
+[[ $cap == 0000000000000000 ]] || fail "intercept in assistant mode kept capabilities: CapEff=$cap"
 start_tcpcopy -c 10.77.9.x
 
 in_client curl -sS --max-time 20 "http://$ONLINE_ADDR/r/curl/[1-20]" >/dev/null || fail "curl keep-alive run failed"

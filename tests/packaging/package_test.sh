@@ -177,6 +177,29 @@ ip netns exec "$ns" /usr/sbin/intercept --check --check-port 80 >"$tmp/intercept
 ip netns exec "$ns" /usr/share/tcpcopy/intercept-rules remove >/dev/null || fail "intercept-rules remove failed"
 log "--check: tcpcopy 1 without intercept; intercept 1 without the rule, 0 once the installed script loaded it"
 
+# The unit's launcher, with the installed options file: nfqueue mode loads
+# and removes the rule around intercept; assistant mode captures on
+# INTERCEPT_INTERFACES and touches no rule; a bad mode exits 2 naming it.
+launcher() { (set -a; . /etc/default/intercept; set +a; "$@"); }
+cmdline=$(launcher /usr/share/tcpcopy/intercept-service print) || fail "intercept-service print failed"
+[[ $cmdline == "/usr/sbin/intercept --mode=nfqueue --queue-num 0" ]] \
+  || fail "nfqueue mode runs '$cmdline'"
+cmdline=$(launcher env INTERCEPT_MODE=assistant INTERCEPT_INTERFACES=eth1,eth2 /usr/share/tcpcopy/intercept-service print)
+[[ $cmdline == "/usr/sbin/intercept --mode=assistant -i eth1,eth2" ]] || fail "assistant mode runs '$cmdline'"
+rc=0
+launcher env INTERCEPT_MODE=bridge /usr/share/tcpcopy/intercept-service run >/dev/null 2>"$tmp/launcher.err" || rc=$?
+((rc == 2)) && grep -q "INTERCEPT_MODE='bridge'" "$tmp/launcher.err" || fail "a bad INTERCEPT_MODE gave status $rc: $(cat "$tmp/launcher.err")"
+ip netns exec "$ns" env INTERCEPT_MODE=assistant INTERCEPT_INTERFACES=eth1 /usr/share/tcpcopy/intercept-service start-pre \
+  || fail "assistant start-pre failed"
+! ip netns exec "$ns" iptables -w -S OUTPUT 2>/dev/null | grep -q TCPCOPY_INTERCEPT || fail "assistant mode loaded a rule"
+ip netns exec "$ns" sh -c 'set -a; . /etc/default/intercept; exec /usr/share/tcpcopy/intercept-service start-pre' >/dev/null \
+  || fail "nfqueue start-pre failed"
+ip netns exec "$ns" iptables -w -S OUTPUT | grep -q TCPCOPY_INTERCEPT || fail "nfqueue start-pre did not load the rule"
+ip netns exec "$ns" sh -c 'set -a; . /etc/default/intercept; exec /usr/share/tcpcopy/intercept-service stop-post' >/dev/null \
+  || fail "nfqueue stop-post failed"
+! ip netns exec "$ns" iptables -w -S OUTPUT | grep -q TCPCOPY_INTERCEPT || fail "nfqueue stop-post left the rule"
+log "intercept-service: nfqueue mode loads and removes the rule, assistant mode runs -i without one, a bad mode exits 2"
+
 # systemd-analyze verify: only its absence is tolerated.
 if command -v systemd-analyze >/dev/null 2>&1; then
   man_opt=--man=no
