@@ -59,32 +59,14 @@ in_client timeout 30 wrk -t1 -c4 -d2s --timeout 5s -H "Connection: close" -s "$(
 in_client timeout 60 redis-benchmark -h "$ONLINE6" -p 6379 -q -t incr -n 3000 -P 16 -c 4 >/dev/null \
   || fail "redis-benchmark failed"
 expect_alive tcpcopy
-online_incr=$(in_client redis-cli -h "$ONLINE6" GET counter:__rand_int__)
-deadline=$((SECONDS + 30))
-while :; do
-  target_incr=$(in_target redis-cli -h "$TARGET6" GET counter:__rand_int__)
-  [[ $target_incr == "$online_incr" ]] && break
-  ((SECONDS < deadline)) || break
-  sleep 0.2
-done
+wait_redis6_incr
 wait_replicated 30
 stop_daemons
 
-awk -F'\t' '{ print $2 }' "$(access_log online)" | sort >"$E2E_TMP/on"
-awk -F'\t' '{ print $2 }' "$(access_log target)" | sort >"$E2E_TMP/tg"
-n_on=$(wc -l <"$E2E_TMP/on")
-missing=$(comm -23 "$E2E_TMP/on" "$E2E_TMP/tg" | wc -l)
-extra=$(comm -13 "$E2E_TMP/on" "$E2E_TMP/tg" | wc -l)
-log "HTTP over IPv6 via the assistant: online $n_on, target $(wc -l <"$E2E_TMP/tg"), missing $missing, extra $extra"
-((n_on >= 40)) || fail "too few requests online ($n_on)"
-((missing == 0 && extra == 0)) || fail "target did not receive every request exactly once"
-incomplete=$(awk -F'\t' '$6 != "OK"' "$(access_log target)" | wc -l)
-((incomplete == 0)) || fail "$incomplete target responses not completed"
-foreign=$(awk -F'\t' -v c="$SEEN6" '$1 != c' "$(access_log target)" | wc -l)
-((foreign == 0)) || fail "$foreign target requests not from the rewritten address $SEEN6"
-log "Redis INCR over IPv6: online $online_incr, target $target_incr"
-((online_incr > 0)) || fail "online INCR counter is zero: the benchmark did not run"
-[[ $target_incr == "$online_incr" ]] || fail "INCR counter differs"
+assert_http6_replicated "$SEEN6"
+log "Redis INCR over IPv6: online $ONLINE_INCR, target $TARGET_INCR"
+((ONLINE_INCR > 0)) || fail "online INCR counter is zero: the benchmark did not run"
+[[ $TARGET_INCR == "$ONLINE_INCR" ]] || fail "INCR counter differs"
 replies=$(counter intercept replies_captured)
 ((replies > 0)) || fail "intercept captured no replies"
 log "assistant: $replies IPv6 replies captured on a0, $(counter intercept replies_forwarded) headers forwarded"

@@ -794,6 +794,41 @@ assert_redis_replicated() {
   [[ $got_list == "$want_list" ]] || fail "LPUSH list length differs: want $want_list, target ${got_list:-<none>}"
 }
 
+# --------------------------------------------------------------- IPv6
+
+# wait_redis6_incr: until the target's INCR counter (over IPv6) equals the
+# online one, at most 30 s; sets ONLINE_INCR and TARGET_INCR.
+wait_redis6_incr() {
+  local deadline=$((SECONDS + 30))
+  ONLINE_INCR=$(in_client redis-cli -h "$ONLINE6" GET counter:__rand_int__)
+  while :; do
+    TARGET_INCR=$(in_target redis-cli -h "$TARGET6" GET counter:__rand_int__)
+    [[ $TARGET_INCR == "$ONLINE_INCR" ]] && break
+    ((SECONDS < deadline)) || break
+    sleep 0.2
+  done
+}
+
+# assert_http6_replicated SEEN: the target holds the online request lines
+# exactly once (at least 40 of them), every response completed, all from
+# SEEN, the client address the target sees (assert_http_replicated checks
+# the IPv4 one).
+assert_http6_replicated() {
+  local seen=$1 n_on missing extra incomplete foreign
+  awk -F'\t' '{ print $2 }' "$(access_log online)" | sort >"$E2E_TMP/on"
+  awk -F'\t' '{ print $2 }' "$(access_log target)" | sort >"$E2E_TMP/tg"
+  n_on=$(wc -l <"$E2E_TMP/on")
+  missing=$(comm -23 "$E2E_TMP/on" "$E2E_TMP/tg" | wc -l)
+  extra=$(comm -13 "$E2E_TMP/on" "$E2E_TMP/tg" | wc -l)
+  log "HTTP over IPv6: online $n_on, target $(wc -l <"$E2E_TMP/tg"), missing $missing, extra $extra"
+  ((n_on >= 40)) || fail "too few requests online ($n_on)"
+  ((missing == 0 && extra == 0)) || fail "IPv6: target did not receive every request exactly once"
+  incomplete=$(awk -F'\t' '$6 != "OK"' "$(access_log target)" | wc -l)
+  ((incomplete == 0)) || fail "$incomplete target responses not completed"
+  foreign=$(awk -F'\t' -v c="$seen" '$1 != c' "$(access_log target)" | wc -l)
+  ((foreign == 0)) || fail "$foreign target requests not from $seen"
+}
+
 # ---------------------------------------------------------- recordings
 
 # start_recording FILE IFACE [TCPDUMP ARGS...]: tcpdump in the online ns
