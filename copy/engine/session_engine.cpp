@@ -336,10 +336,13 @@ bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uin
 }
 
 // Moves `key` to a client port no live session uses toward the same target.
-// The stride is odd, so the walk visits every port above 1023 once.
+// The stride is odd, so the walk visits every port above 1023 once. A
+// finished session that lingers there (to absorb its late packets) gives
+// the port up: at thousands of connections a second the lingering ones
+// alone would fill the port space.
 bool SessionEngine::free_wire_key(SessionKey& key) {
   const uint32_t base = key.client_port;
-  for (uint32_t k = 1; k < 64; ++k) {
+  for (uint32_t k = 1; k < 256; ++k) {
     SessionKey candidate = key;
     candidate.client_port = static_cast<uint16_t>(1024 + (base + k * 4099u) % (65536u - 1024u));
     const uint32_t other = table_.find(candidate);
@@ -348,8 +351,7 @@ bool SessionEngine::free_wire_key(SessionKey& key) {
       ++counters_.ports_moved;
       return true;
     }
-    if (table_.at(other).state == SessionState::kClosed && table_.at(other).key == candidate &&
-        !table_.at(other).has_origin) {
+    if (table_.at(other).state == SessionState::kClosed && table_.at(other).key == candidate) {
       erase(other);
       key = candidate;
       ++counters_.ports_moved;

@@ -975,5 +975,26 @@ TEST_F(EngineTest, AckOfOurSynWithoutSynIsIgnored) {
   EXPECT_EQ(c().stale_connections, 0u);
 }
 
+// The port a moved copy would take is held by a finished session that
+// lingers for late packets: the port is taken over, not skipped.
+TEST_F(EngineTest, MovedCopyTakesThePortOfALingeringSession) {
+  make();
+  constexpr uint16_t kCandidate = 1024 + (kClientPort + 4099) % (65536 - 1024);  // the walk's first port
+  capture({.seq = 5000, .flags = S, .mss = 1460, .sport = kCandidate});
+  reply({.seq = 60000, .ack = 5001, .flags = S | A, .mss = 1460, .dport = kCandidate});
+  reply({.seq = 60001, .ack = 5001, .flags = R, .dport = kCandidate});  // over: lingers
+  out.take();
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});
+  out.take();
+  capture({.seq = 50000, .flags = S, .mss = 1460});
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].pkt.syn());
+  EXPECT_EQ(sent[0].pkt.sport, kCandidate);
+  EXPECT_EQ(c().ports_moved, 1u);
+  EXPECT_EQ(lost(LostReason::kNoFreePort), 0u);
+}
+
 }  // namespace
 }  // namespace tc::test
