@@ -127,8 +127,10 @@ for workload in "${workloads[@]}"; do
   target=$(target_count "$workload" "rep-$workload")
   t1=$(cpu_ticks tcpcopy) i1=$(cpu_ticks intercept)
   t_rss=$(proc_status tcpcopy VmHWM) i_rss=$(proc_status intercept VmHWM)
+  # The NFQUEUE rule stays: the target still retransmits to copies that
+  # were cut short, and without the rule those packets would reach the
+  # client (the leak detector counts them).
   stop_daemons >&2
-  in_target "$INTERCEPT_RULES" remove --iptables >/dev/null 2>&1 || true
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" 'BEGIN {
