@@ -34,4 +34,28 @@ class CounterText : public CounterSink {
   std::vector<std::pair<std::string, uint64_t>> items_;
 };
 
+// Adds up what several components of the same kind report (one per
+// NFQUEUE queue, say) and hands the totals on, in first-seen order, gauges
+// as gauges.
+class CounterTotals : public CounterSink {
+ public:
+  void counter(std::string_view name, std::string_view reason, uint64_t value) override {
+    add(name, reason, value, false);
+  }
+  void gauge(std::string_view name, std::string_view reason, uint64_t value) override {
+    add(name, reason, value, true);
+  }
+  void report(CounterSink& sink) const;
+
+ private:
+  struct Item {
+    std::string name;
+    std::string reason;
+    uint64_t value;
+    bool gauge;
+  };
+  void add(std::string_view name, std::string_view reason, uint64_t value, bool gauge);
+  std::vector<Item> items_;
+};
+
 }  // namespace tc
