@@ -174,13 +174,30 @@ void check_rules(const Options& o, Host& host, Report& report, const InterceptCh
       report.warn("NFQUEUE rule",
                   r->where + " has the bypass flag: while no intercept is bound the replies go out to the clients",
                   "remove --queue-bypass (nft: the bypass flag); intercept-rules never sets it");
-    if (r->queue_hi > r->queue_lo)
-      report.info("NFQUEUE rule", r->where + " spreads flows over queues " + std::to_string(r->queue_lo) + "-" +
-                                      std::to_string(r->queue_hi) + ": each queue needs its own intercept");
+    if (r->queue_hi > r->queue_lo) {
+      const std::string range = std::to_string(r->queue_lo) + ":" + std::to_string(r->queue_hi);
+      const bool read_all = o.queue_num == r->queue_lo && o.queue_num + o.queue_count - 1 == r->queue_hi;
+      if (read_all)
+        report.ok("NFQUEUE rule", r->where + " spreads flows over queues " + range + ", which --queue-balance reads");
+      else
+        report.problem("NFQUEUE rule",
+                       r->where + " spreads flows over queues " + range +
+                           ": replies in the queues intercept does not read are dropped, never routed",
+                       "start intercept with --queue-balance " + range);
+    }
   }
 }
 
 void check_queue_free(const Options& o, Host& host, Report& report) {
+  if (o.queue_count > 1) {
+    for (uint16_t i = 0; i < o.queue_count; ++i) {
+      Options one = o;
+      one.queue_num = static_cast<uint16_t>(o.queue_num + i);
+      one.queue_count = 1;
+      check_queue_free(one, host, report);
+    }
+    return;
+  }
   const std::string check = "queue " + std::to_string(o.queue_num);
   const auto text = host.read_file(kNfqueueProcPath);
   if (!text) {

@@ -38,6 +38,7 @@ ControlServer::Config control_config(const Options& o) {
 
 // The one place that picks the reply source from --mode.
 std::unique_ptr<ReplySource> make_reply_source(const Options& o) {
+  if (o.mode == Mode::kNfqueue && o.queue_count > 1) return nullptr;  // queue threads instead
   if (o.mode == Mode::kAssistant) {
     PcapReplyOptions p;
     p.interfaces = o.interfaces;
@@ -59,7 +60,16 @@ InterceptApp::InterceptApp(const Options& options, Logger& log)
       control_(control_config(options), loop_, routes_, log),
       dispatcher_(options.passlist, routes_, control_),
       source_(make_reply_source(options)) {
-  loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); });
+  if (source_) {
+    loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); });
+  } else {
+    for (uint16_t i = 0; i < options.queue_count; ++i) {
+      workers_.push_back(std::make_unique<QueueWorker>(static_cast<uint16_t>(options.queue_num + i),
+                                                       options.queue_maxlen, options.passlist));
+      QueueWorker* w = workers_.back().get();
+      loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); });
+    }
+  }
   if (options.mode == Mode::kAssistant) warn_if_forwarding();
   if (options.metrics)
     metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "intercept",
@@ -88,7 +98,7 @@ int InterceptApp::run() {
   std::string ports;
   for (uint16_t p : control_.listening_ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
   TC_LOG(log_, kInfo, "intercept %s: %s mode, replies from %s, control port %s", TCPCOPY_VERSION,
-         options_.mode == Mode::kAssistant ? "assistant" : "nfqueue", source_->describe().c_str(), ports.c_str());
+         options_.mode == Mode::kAssistant ? "assistant" : "nfqueue", describe_source().c_str(), ports.c_str());
   if (options_.allow.empty()) {
     TC_LOG(log_, kWarn, "control: accepting tcpcopy connections from any address; restrict them with --allow");
   } else {
@@ -106,7 +116,10 @@ int InterceptApp::run() {
     TC_LOG(log_, kInfo, "replies to %s are let through", list.c_str());
   }
   if (options_.metrics) TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options_.metrics->to_string().c_str());
-  if (const std::string warning = source_->start_warning(); !warning.empty()) TC_LOG(log_, kWarn, "%s", warning.c_str());
+  const std::string warning = source_ ? source_->start_warning() : workers_.front()->start_warning();
+  if (!warning.empty()) TC_LOG(log_, kWarn, "%s", warning.c_str());
+  // Threads start here, in the process that stays after daemonize().
+  for (auto& w : workers_) w->start();
 
   const Duration stats_every = std::chrono::seconds(options_.stats_interval_s);
   TimePoint next_stats = monotonic_now() + stats_every;
@@ -122,14 +135,34 @@ int InterceptApp::run() {
     }
   }
   loop_.remove(signals.fd());
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) on_worker_headers(*w);  // what they handed over last
   log_counters("final counters");
-  return 0;
+  return exit_status_;
 }
 
 void InterceptApp::on_replies_readable() {
   dispatcher_.set_now(monotonic_now());
   source_->drain(dispatcher_);
   control_.flush();
+}
+
+void InterceptApp::on_worker_headers(QueueWorker& worker) {
+  dispatcher_.set_now(monotonic_now());
+  worker.take([this](std::span<const uint8_t> header) { dispatcher_.accept(header); });
+  control_.flush();
+  if (const std::string why = worker.failure(); !why.empty() && !stop_) {
+    TC_LOG(log_, kError, "queue thread stopped: %s; shutting down", why.c_str());
+    exit_status_ = 1;
+    stop_ = true;
+  }
+}
+
+std::string InterceptApp::describe_source() const {
+  if (source_) return source_->describe();
+  return std::to_string(workers_.size()) + " queues " + std::to_string(options_.queue_num) + "-" +
+         std::to_string(options_.queue_num + workers_.size() - 1) + ", a thread each (first: " +
+         workers_.front()->describe() + ")";
 }
 
 void InterceptApp::on_signals(SignalWatch& signals) {
@@ -145,8 +178,16 @@ void InterceptApp::on_signals(SignalWatch& signals) {
 }
 
 void InterceptApp::report(CounterSink& sink) const {
-  source_->report(sink);
-  dispatcher_.report(sink);
+  if (source_) {
+    source_->report(sink);
+    dispatcher_.report(sink);
+  } else {
+    // The queues' counters, and the dispatcher's, summed under one name each.
+    CounterTotals totals;
+    for (const auto& w : workers_) w->report(totals);
+    dispatcher_.report(totals);
+    totals.report(sink);
+  }
   routes_.report(sink);
   control_.report(sink);
 }

@@ -1,10 +1,14 @@
 // Wires intercept together: the reply source (NFQUEUE, or libpcap in
 // assistant mode) feeds the reply dispatcher, which routes headers through
 // the route table into the control server; one epoll loop drives the
-// source, the control connections, signals and timers.
+// source, the control connections, signals and timers. With
+// --queue-balance, queue threads take the place of the source and hand
+// the headers over to this loop.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/counters.h"
@@ -12,6 +16,7 @@
 #include "common/log.h"
 #include "common/metrics_server.h"
 #include "intercept/control/control_server.h"
+#include "intercept/multiqueue/queue_worker.h"
 #include "intercept/options.h"
 #include "common/process/signal_watch.h"
 #include "intercept/reply_dispatcher.h"
@@ -35,6 +40,8 @@ class InterceptApp {
 
  private:
   void on_replies_readable();
+  void on_worker_headers(QueueWorker& worker);
+  std::string describe_source() const;
   void on_signals(SignalWatch& signals);
   void warn_if_forwarding();
   void log_counters(const char* label);
@@ -45,9 +52,11 @@ class InterceptApp {
   RouteTable routes_;
   ControlServer control_;
   ReplyDispatcher dispatcher_;
-  std::unique_ptr<ReplySource> source_;
+  std::unique_ptr<ReplySource> source_;              // one queue, or assistant mode
+  std::vector<std::unique_ptr<QueueWorker>> workers_;  // --queue-balance: a thread per queue
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
   bool stop_ = false;
+  int exit_status_ = 0;
 };
 
 }  // namespace tc::intercept

@@ -25,6 +25,7 @@ enum LongOnly : int {
   kOptAllow,
   kOptSecretFile,
   kOptTargetPorts,
+  kOptQueueBalance,
 };
 
 constexpr const char* kShortOptions = ":x:p:b:q:s:t:l:dP:hvi:F:B:S:";
@@ -35,6 +36,7 @@ const option kLongOptions[] = {
     {"port", required_argument, nullptr, 'p'},
     {"bind", required_argument, nullptr, 'b'},
     {"queue-num", required_argument, nullptr, kOptQueueNum},
+    {"queue-balance", required_argument, nullptr, kOptQueueBalance},
     {"queue-maxlen", required_argument, nullptr, 'q'},
     {"hash-size", required_argument, nullptr, 's'},
     {"route-timeout", required_argument, nullptr, 't'},
@@ -141,17 +143,43 @@ bool parse_interface_list(std::string_view text, std::vector<std::string>& out) 
   return true;
 }
 
+// "A:B", A <= B, at most kMaxQueues queues.
+constexpr unsigned kMaxQueues = 64;
+bool parse_queue_range(std::string_view text, uint16_t& first, uint16_t& count) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
+  unsigned a = 0;
+  unsigned b = 0;
+  const auto number = [](std::string_view t, unsigned& v) {
+    if (t.empty() || t.size() > 5) return false;
+    v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    return v <= 65535;
+  };
+  if (!number(text.substr(0, colon), a) || !number(text.substr(colon + 1), b) || b < a || b - a + 1 > kMaxQueues)
+    return false;
+  first = static_cast<uint16_t>(a);
+  count = static_cast<uint16_t>(b - a + 1);
+  return true;
+}
+
 // Options that belong to one mode, to refuse them in the other.
 enum Given : unsigned {
   kGivenQueue = 1u << 0,      // --queue-num, -q
   kGivenPasslist = 1u << 1,   // -x
   kGivenCapture = 1u << 2,    // -i, -F, -B, -S, --target-ports
+  kGivenQueueNum = 1u << 3,
+  kGivenQueueBalance = 1u << 4,
 };
 
 std::string check_mode(const Options& o, unsigned given) {
   if (o.mode == Mode::kAssistant) {
     if (o.interfaces.empty()) return "--mode assistant needs -i/--interface (where the target's replies arrive)";
-    if (given & kGivenQueue) return "--queue-num and -q/--queue-maxlen only apply to --mode nfqueue";
+    if (given & kGivenQueue)
+      return "--queue-num, --queue-balance and -q/--queue-maxlen only apply to --mode nfqueue";
     if (given & kGivenPasslist)
       return "-x/--passlist only applies to --mode nfqueue (an assistant host lets no reply through)";
   } else if (given & kGivenCapture) {
@@ -210,7 +238,17 @@ std::string parse_options(int argc, char* const argv[], Options& out) {
         if (!parse_address_list(optarg, out.bind))
           err = bad_value(c, optarg, "IP addresses separated by commas");
         break;
-      case kOptQueueNum: given |= kGivenQueue; err = set_uint(c, optarg, 0, 65535, out.queue_num); break;
+      case kOptQueueNum:
+        if (given & kGivenQueueBalance) err = "--queue-num and --queue-balance exclude each other";
+        given |= kGivenQueue | kGivenQueueNum;
+        if (err.empty()) err = set_uint(c, optarg, 0, 65535, out.queue_num);
+        break;
+      case kOptQueueBalance:
+        if (given & kGivenQueueNum) err = "--queue-num and --queue-balance exclude each other";
+        given |= kGivenQueue | kGivenQueueBalance;
+        if (err.empty() && !parse_queue_range(optarg, out.queue_num, out.queue_count))
+          err = bad_value(c, optarg, "FIRST:LAST, FIRST <= LAST, at most 64 queues (e.g. 0:3)");
+        break;
       case 'q': given |= kGivenQueue; err = set_uint(c, optarg, 1, 1u << 24, out.queue_maxlen); break;
       case 's': err = set_uint(c, optarg, 1, 1u << 24, out.hash_size); break;
       case 't': err = set_uint(c, optarg, 1, 86400, out.route_timeout_s); break;
@@ -291,6 +329,8 @@ that the target routes the replies to, and captures them there with libpcap.
       --secret-file FILE    shared secret tcpcopy must prove (HMAC-SHA256
                             challenge); FILE must not be readable by others
       --queue-num N         nfqueue: NFQUEUE number to bind (default 0)
+      --queue-balance A:B   nfqueue: bind queues A..B, a thread each (the rule's
+                            --queue-balance A:B; at most 64)
   -q, --queue-maxlen N      nfqueue: NFQUEUE maximum length in packets (default 4096)
   -i, --interface IF[,IF..] assistant: interfaces the target's replies arrive on (required)
   -F, --filter EXPR         assistant: BPF filter for the replies (default: tcp and

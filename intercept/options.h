@@ -28,7 +28,8 @@ struct Options {
   std::vector<AddressPrefix> allow;  // control peers accepted; empty: any
   std::string secret_file;           // --secret-file; empty: no authentication
   std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
-  uint16_t queue_num = 0;
+  uint16_t queue_num = 0;      // the first queue
+  uint16_t queue_count = 1;    // --queue-balance A:B: B - A + 1 queues, a thread each
   uint32_t queue_maxlen = 4096;
   // assistant mode
   std::vector<std::string> interfaces;  // -i: where the replies arrive

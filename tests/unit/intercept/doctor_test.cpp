@@ -265,5 +265,30 @@ TEST(InterceptDoctor, NoPrivilege) {
   EXPECT_EQ(doctor::find_check(r, "privileges CAP_NET_ADMIN")->severity, Severity::kProblem);
 }
 
+// A rule that spreads flows over queues 0-3: read by --queue-balance 0:3;
+// with one queue the replies of the other three would never be routed.
+TEST(InterceptDoctor, RuleSpreadOverQueues) {
+  FakeHost h = ready_host();
+  std::string balanced = kRules;
+  balanced.replace(balanced.find("--queue-num 0"), 13, "--queue-balance 0:3");
+  h.answer("iptables-save", 0, balanced);
+  h.answer("ip6tables-save", 0, balanced);
+  h.answer("nft list ruleset", 0, "");
+  auto r = check_intercept(options({"--check", "--check-port", "80", "--queue-balance", "0:3"}), h, env());
+  EXPECT_EQ(r.exit_status(), 0) << r.text("intercept");
+  r = check_intercept(options({"--check", "--check-port", "80"}), h, env());
+  EXPECT_EQ(r.exit_status(), 1) << r.text("intercept");
+  bool named = false;
+  for (const auto& f : r.findings())
+    named = named || (f.severity == Severity::kProblem && f.fix == "start intercept with --queue-balance 0:3");
+  EXPECT_TRUE(named) << r.text("intercept");
+  // Every queue of the range must be free.
+  h.files["/proc/net/netfilter/nfnetlink_queue"] = "    2   4242     0 2 65531     0     0        0  1\n";
+  r = check_intercept(options({"--check", "--check-port", "80", "--queue-balance", "0:3"}), h, env());
+  const auto* taken = doctor::find_check(r, "queue 2");
+  ASSERT_TRUE(taken) << r.text("intercept");
+  EXPECT_EQ(taken->severity, Severity::kProblem);
+}
+
 }  // namespace
 }  // namespace tc::intercept

@@ -242,5 +242,26 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"--queue-num", "-1"}, "--queue-num", "'-1'"},
                       BadCase{{"--stats-interval", "86401"}, "--stats-interval", "'86401'"}));
 
+TEST(Options, QueueBalance) {
+  Options o;
+  ASSERT_EQ(parse({"--queue-balance", "2:5"}, o), "");
+  EXPECT_EQ(o.queue_num, 2u);
+  EXPECT_EQ(o.queue_count, 4u);
+  ASSERT_EQ(parse({"--queue-balance=7:7"}, o), "");
+  EXPECT_EQ(o.queue_num, 7u);
+  EXPECT_EQ(o.queue_count, 1u);
+  ASSERT_EQ(parse({}, o), "");
+  EXPECT_EQ(o.queue_count, 1u);
+  for (const char* bad : {"3:1", "0:64", "5", "a:b", ":3", "0:", "0:70000", "1:2:3"}) {
+    const std::string err = parse({"--queue-balance", bad}, o);
+    EXPECT_NE(err.find(std::string("'") + bad + "'"), std::string::npos) << bad << ": " << err;
+  }
+  EXPECT_EQ(parse({"--queue-balance", "0:63"}, o), "");
+  EXPECT_NE(parse({"--queue-num", "1", "--queue-balance", "0:3"}, o).find("exclude each other"), std::string::npos);
+  EXPECT_NE(parse({"--queue-balance", "0:3", "--queue-num", "1"}, o).find("exclude each other"), std::string::npos);
+  EXPECT_NE(parse({"--mode=assistant", "-i", "eth1", "--queue-balance", "0:3"}, o).find("--queue-balance"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tc::intercept

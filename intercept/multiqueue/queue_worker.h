@@ -1,0 +1,88 @@
+// One NFQUEUE queue served by a thread of its own (--queue-balance): the
+// thread reads the queue, drops every reply that is not pass-listed with
+// batched verdicts, and hands the dropped replies' headers to the main
+// thread through a ring, waking it with an eventfd. Routing stays on the
+// main thread, which owns the route table and the control connections.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/counters.h"
+#include "common/ip_address.h"
+#include "common/tcp_packet.h"
+#include "common/unique_fd.h"
+#include "intercept/multiqueue/header_ring.h"
+#include "intercept/nfqueue/nfqueue_reply_source.h"
+#include "intercept/packet_decider.h"
+
+namespace tc::intercept {
+
+// The queue thread's decision: parse, let pass-listed clients' replies
+// through, put the others' headers in the ring (dropped either way).
+class HandoffDecider final : public PacketDecider {
+ public:
+  HandoffDecider(std::vector<IpAddress> passlist, HeaderRing& ring) : passlist_(std::move(passlist)), ring_(ring) {}
+
+  bool accept(std::span<const uint8_t> packet) override;
+
+  uint64_t handed_off() const { return handed_off_; }
+  void report(CounterSink& sink) const;
+
+ private:
+  std::vector<IpAddress> passlist_;
+  HeaderRing& ring_;
+  TcpPacket packet_;
+  uint64_t handed_off_ = 0;
+  uint64_t shed_ = 0;
+  uint64_t passed_ = 0;
+  std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> parse_errors_{};
+};
+
+class QueueWorker {
+ public:
+  // Binds the queue (throws std::runtime_error as NfqueueSocket does); the
+  // thread starts with start().
+  QueueWorker(uint16_t queue_num, uint32_t queue_maxlen, std::vector<IpAddress> passlist, size_t ring_slots = 65536);
+  ~QueueWorker();
+  QueueWorker(const QueueWorker&) = delete;
+  QueueWorker& operator=(const QueueWorker&) = delete;
+
+  void start();
+  void stop();  // idempotent; joins the thread
+
+  // Readable when headers wait in the ring (or the thread failed).
+  int notify_fd() const { return notify_.get(); }
+  // Main thread: clears the wake-up and calls fn(header) for each header.
+  template <typename Fn>
+  size_t take(Fn&& fn) {
+    uint64_t n;
+    [[maybe_unused]] const ssize_t r = ::read(notify_.get(), &n, sizeof n);
+    return ring_.drain(fn);
+  }
+  // Why the thread stopped on its own (empty while it runs).
+  std::string failure() const;
+
+  void report(CounterSink& sink) const;
+  std::string describe() const { return source_.describe(); }
+  std::string start_warning() const { return source_.start_warning(); }
+
+ private:
+  void run();
+
+  NfqueueReplySource source_;
+  HeaderRing ring_;
+  HandoffDecider decider_;
+  UniqueFd notify_;  // worker -> main
+  UniqueFd wake_;    // main -> worker: stop
+  mutable std::mutex mu_;  // the source's and the decider's counters
+  std::string failure_;
+  std::thread thread_;
+};
+
+}  // namespace tc::intercept
