@@ -13,6 +13,8 @@
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--only keepalive|close|redis]...
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
+#   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
+#                   intercept --queue-balance reads them, a thread each)
 # The target's veth receives on a kernel thread of its own, as a second
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
@@ -25,7 +27,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0
 workloads=()
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -35,11 +37,12 @@ while (($#)); do
     --tcpcopy-args) tcpcopy_args=$2; shift 2 ;;
     --intercept-args) intercept_args=$2; shift 2 ;;
     --inline-rx) inline_rx=1; shift ;;
+    --queues) export E2E_QUEUES=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in "$seconds" "$conns" "$redis_requests"; do
+for n in "$seconds" "$conns" "$redis_requests" "${E2E_QUEUES:-1}"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive number" >&2; exit 2; }
 done
 ((seconds <= 120)) || { echo "bench: --seconds $seconds: at most 120" >&2; exit 2; }
@@ -148,4 +151,4 @@ echo "| workload | online req/s without | with replication | ratio | reached the
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests; $(uname -r)"
+echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests, ${E2E_QUEUES:-1} NFQUEUE queue(s); $(uname -r)"

@@ -480,13 +480,21 @@ port_listening() {
 
 # ------------------------------------------------------------------- daemons
 
+# E2E_QUEUES=N (the benchmark's --queues): the rule spreads the replies over
+# queues QUEUE_NUM.. QUEUE_NUM+N-1 and intercept reads them with
+# --queue-balance.
+queue_range() { echo "$QUEUE_NUM:$((QUEUE_NUM + ${E2E_QUEUES:-1} - 1))"; }
+
 queue_bound() {
-  in_target cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk -v q="$QUEUE_NUM" '$1 == q { f = 1 } END { exit !f }'
+  in_target cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null \
+    | awk -v lo="$QUEUE_NUM" -v n="${E2E_QUEUES:-1}" '$1 >= lo && $1 < lo + n { f++ } END { exit f != n }'
 }
 
 # apply_intercept_rule: the rule file from iptables/, through its script.
 apply_intercept_rule() {
-  in_target "$INTERCEPT_RULES" apply --iptables --port 80,6379 --queue "$QUEUE_NUM" >"$E2E_TMP/rules.out" 2>&1 \
+  local queue=(--queue "$QUEUE_NUM")
+  ((${E2E_QUEUES:-1} > 1)) && queue=(--queue-balance "$(queue_range)")
+  in_target "$INTERCEPT_RULES" apply --iptables --port 80,6379 "${queue[@]}" >"$E2E_TMP/rules.out" 2>&1 \
     || fail "intercept-rules apply failed: $(cat "$E2E_TMP/rules.out")"
 }
 
@@ -494,7 +502,9 @@ apply_intercept_rule() {
 # wait for the queue to be bound and the control port to listen.
 start_intercept() {
   apply_intercept_rule
-  bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-num "$QUEUE_NUM" \
+  local queue=(--queue-num "$QUEUE_NUM")
+  ((${E2E_QUEUES:-1} > 1)) && queue=(--queue-balance "$(queue_range)")
+  bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue "${queue[@]}" \
     -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1 "$@"
   wait_until 10 "intercept to bind NFQUEUE $QUEUE_NUM" queue_bound
   wait_until 10 "intercept to listen on port $CONTROL_PORT" port_listening "$NS_TARGET" "*" "$CONTROL_PORT"
@@ -620,9 +630,10 @@ assert_http_replicated() {
   local bad_status
   bad_status=$(awk -F'\t' -v re="$re" '$2 ~ re && $3 !~ /^2/' "$tg_log" | wc -l)
   ((bad_status == 0)) || fail "$bad_status target responses with a non-2xx status: $(awk -F'\t' -v re="$re" '$2 ~ re && $3 !~ /^2/' "$tg_log" | head -n 3 | tr '\t\n' ' |')"
-  # E2E_TARGET_CLIENT: the address the target sees when tcpcopy rewrites it (-c).
+  # E2E_TARGET_CLIENT: the address the target sees when tcpcopy rewrites it
+  # (-c), or a regular expression for several client addresses.
   local foreign seen=${E2E_TARGET_CLIENT:-$CLIENT_ADDR}
-  foreign=$(awk -F'\t' -v re="$re" -v c="$seen" '$2 ~ re && $1 != c' "$tg_log" | wc -l)
+  foreign=$(awk -F'\t' -v re="$re" -v c="^($seen)\$" '$2 ~ re && $1 !~ c' "$tg_log" | wc -l)
   ((foreign == 0)) || fail "$foreign target requests not from the client address $seen"
   log "target: all $n_tg responses complete (\$request_completion=OK, 2xx), all from $seen"
 }
