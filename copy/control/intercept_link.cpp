@@ -1,5 +1,7 @@
 #include "copy/control/intercept_link.h"
 
+#include "common/socket_address.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/random.h>
@@ -46,29 +48,9 @@ LinkFailure failure_from_errno(int err) {
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-
-
 void set_int(int fd, int level, int name, int value) {
   // Tuning only: a kernel without the option still gets a working link.
   (void)setsockopt(fd, level, name, &value, sizeof value);
-}
-
-socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
-  std::memset(&ss, 0, sizeof ss);
-  if (ep.addr.is_v4()) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(ep.port);
-    std::memcpy(&sa.sin_addr, ep.addr.v4_bytes().data(), 4);
-    std::memcpy(&ss, &sa, sizeof sa);
-    return sizeof sa;
-  }
-  sockaddr_in6 sa{};
-  sa.sin6_family = AF_INET6;
-  sa.sin6_port = htons(ep.port);
-  std::memcpy(&sa.sin6_addr, ep.addr.bytes16().data(), 16);
-  std::memcpy(&ss, &sa, sizeof sa);
-  return sizeof sa;
 }
 
 }  // namespace

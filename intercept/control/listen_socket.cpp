@@ -1,5 +1,7 @@
 #include "intercept/control/listen_socket.h"
 
+#include "common/socket_address.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -30,19 +32,10 @@ UniqueFd listen_on(const sockaddr* sa, socklen_t len, bool v6only, const std::st
 }
 
 UniqueFd listen_on_address(const IpAddress& addr, uint16_t port, bool dual_stack) {
-  const std::string name = Endpoint{addr, port}.to_string();
-  if (addr.is_v4()) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    std::memcpy(&sin.sin_addr, addr.v4_bytes().data(), 4);
-    return listen_on(reinterpret_cast<const sockaddr*>(&sin), sizeof sin, false, name);
-  }
-  sockaddr_in6 sin6{};
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(port);
-  std::memcpy(&sin6.sin6_addr, addr.bytes16().data(), 16);
-  return listen_on(reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6, !dual_stack, name);
+  const Endpoint ep{addr, port};
+  sockaddr_storage ss;
+  const socklen_t len = to_sockaddr(ep, ss);
+  return listen_on(reinterpret_cast<const sockaddr*>(&ss), len, !addr.is_v4() && !dual_stack, ep.to_string());
 }
 
 }  // namespace
@@ -56,12 +49,9 @@ UniqueFd open_listen_socket_any(uint16_t port) {
 }
 
 std::optional<uint16_t> local_port(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
-  return std::nullopt;
+  const Endpoint ep = local_endpoint(fd);
+  if (ep.port == 0) return std::nullopt;  // getsockname failed
+  return ep.port;
 }
 
 }  // namespace tc::intercept
