@@ -149,7 +149,7 @@ void InterceptApp::on_replies_readable() {
 
 void InterceptApp::on_worker_headers(QueueWorker& worker) {
   dispatcher_.set_now(monotonic_now());
-  worker.take([this](std::span<const uint8_t> header) { dispatcher_.accept(header); });
+  worker.take([this](const SessionKey& key, std::span<const uint8_t> header) { dispatcher_.route(key, header); });
   control_.flush();
   if (const std::string why = worker.failure(); !why.empty() && !stop_) {
     TC_LOG(log_, kError, "queue thread stopped: %s; shutting down", why.c_str());

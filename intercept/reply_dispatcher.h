@@ -28,6 +28,8 @@ class ReplyDispatcher : public PacketDecider {
   void set_now(TimePoint now) { now_ = now; }
 
   bool accept(std::span<const uint8_t> packet) override;
+  // A reply a queue thread already parsed and found not pass-listed.
+  void route(const SessionKey& key, std::span<const uint8_t> headers) { routes_.on_reply(key, headers, now_, sink_); }
 
   void report(CounterSink& sink) const;
   uint64_t parse_errors(ParseError e) const { return parse_errors_[static_cast<size_t>(e)]; }

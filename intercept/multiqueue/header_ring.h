@@ -1,6 +1,6 @@
 // A single-producer, single-consumer ring of reply headers: a queue thread
-// puts the headers of the replies it dropped, the main thread takes them and
-// routes them. Fixed slots, allocated once; a full ring refuses (the caller
+// puts the headers of the replies it dropped, with the session key it parsed
+// from them, and the main thread takes them and routes them by that key. Fixed slots, allocated once; a full ring refuses (the caller
 // counts the header as shed).
 #pragma once
 
@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 #include <span>
+
+#include "common/session_key.h"
 
 namespace tc::intercept {
 
@@ -23,7 +25,7 @@ class HeaderRing {
   explicit HeaderRing(size_t slots) : mask_(round_up(slots) - 1), slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
 
   // Producer. False when the ring is full or the header too long.
-  bool push(std::span<const uint8_t> header) {
+  bool push(const SessionKey& key, std::span<const uint8_t> header) {
     if (header.size() > kMaxHeader) return false;
     const size_t tail = tail_.load(std::memory_order_relaxed);
     if (tail - head_cache_ > mask_) {
@@ -31,13 +33,15 @@ class HeaderRing {
       if (tail - head_cache_ > mask_) return false;
     }
     Slot& s = slots_[tail & mask_];
+    s.key = key;
     s.len = static_cast<uint16_t>(header.size());
     std::memcpy(s.data.data(), header.data(), header.size());
     tail_.store(tail + 1, std::memory_order_release);
     return true;
   }
 
-  // Consumer: calls fn(span) for every header waiting, at most `limit`.
+  // Consumer: calls fn(key, header) for every header waiting, at most
+  // `limit`.
   // Returns how many.
   template <typename Fn>
   size_t drain(Fn&& fn, size_t limit = SIZE_MAX) {
@@ -46,7 +50,7 @@ class HeaderRing {
     size_t n = 0;
     while (head != tail && n < limit) {
       const Slot& s = slots_[head & mask_];
-      fn(std::span<const uint8_t>(s.data.data(), s.len));
+      fn(s.key, std::span<const uint8_t>(s.data.data(), s.len));
       ++head;
       ++n;
       head_.store(head, std::memory_order_release);
@@ -58,6 +62,7 @@ class HeaderRing {
 
  private:
   struct Slot {
+    SessionKey key;
     uint16_t len = 0;
     std::array<uint8_t, kMaxHeader> data{};
   };

@@ -21,7 +21,9 @@ bool HandoffDecider::accept(std::span<const uint8_t> packet) {
     ++passed_;
     return true;
   }
-  if (ring_.push(packet_.headers)) ++handed_off_;
+  // The reply travels target -> client; the session key is as the target sees it.
+  const SessionKey key{packet_.dst, packet_.src, packet_.dport, packet_.sport};
+  if (ring_.push(key, packet_.headers)) ++handed_off_;
   else ++shed_;
   return false;
 }

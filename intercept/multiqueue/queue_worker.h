@@ -58,7 +58,8 @@ class QueueWorker {
 
   // Readable when headers wait in the ring (or the thread failed).
   int notify_fd() const { return notify_.get(); }
-  // Main thread: clears the wake-up and calls fn(header) for each header.
+  // Main thread: clears the wake-up and calls fn(key, header) for each
+  // header.
   template <typename Fn>
   size_t take(Fn&& fn) {
     uint64_t n;
