@@ -30,19 +30,19 @@ void EventLoop::remove(int fd) {
   handlers_.erase(fd);
 }
 
-bool EventLoop::run_once(Duration timeout) {
+size_t EventLoop::run_once(Duration timeout) {
   epoll_event events[64];
   int ms = -1;
   if (timeout.count() >= 0) ms = static_cast<int>((timeout.count() + 999999) / 1000000);
   const int n = epoll_wait(epfd_.get(), events, 64, ms);
-  if (n < 0) return errno != EINTR;
+  if (n <= 0) return 0;  // timed out, or a signal came
   for (int i = 0; i < n; ++i) {
     auto it = handlers_.find(events[i].data.fd);
     if (it == handlers_.end()) continue;
     Handler h = it->second;  // the handler may remove itself
     h(events[i].events);
   }
-  return true;
+  return static_cast<size_t>(n);
 }
 
 }  // namespace tc

@@ -4,6 +4,7 @@
 
 #include <sys/epoll.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
@@ -22,8 +23,8 @@ class EventLoop {
   void modify(int fd, uint32_t events);
   void remove(int fd);
   // Waits at most `timeout` (negative: forever) and dispatches ready fds.
-  // Returns false if interrupted by a signal.
-  bool run_once(Duration timeout);
+  // Returns how many fds were ready (0: timed out or interrupted).
+  size_t run_once(Duration timeout);
 
  private:
   UniqueFd epfd_;

@@ -37,6 +37,7 @@ enum LongOnly : int {
   kDstMac,
   kPcapFile,
   kRepeat,
+  kBatchWait,
 };
 
 constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
@@ -68,6 +69,7 @@ const option kLongOptions[] = {
     {"daemon", no_argument, nullptr, 'd'},
     {"pid-file", required_argument, nullptr, 'P'},
     {"stats-interval", required_argument, nullptr, kStatsInterval},
+    {"batch-wait", required_argument, nullptr, kBatchWait},
     {"metrics", required_argument, nullptr, kMetrics},
     {"check", no_argument, nullptr, kCheck},
     {"secret-file", required_argument, nullptr, kSecretFile},
@@ -287,6 +289,10 @@ Resources:
                              least recently active one with nothing in flight
                              makes room (sessions_evicted); if none may go,
                              the new session is refused (sessions_lost{session_cap})
+      --batch-wait US        after a wakeup for packets, wait US microseconds
+                             before the next, so packets are handled in batches:
+                             fewer wakeups, at most US of added delay to the
+                             copy; 0-10000, 0 = off (default 50)
 
 Running:
   -l, --log FILE             log file (default: stderr)
@@ -413,6 +419,12 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         uint32_t s = 0;
         if (!parse_number<uint32_t>(v, 0, 86400, s)) return fail(bad("--stats-interval", v, "expected 0-86400 seconds"));
         out.stats_interval = std::chrono::seconds(s);
+        break;
+      }
+      case kBatchWait: {
+        uint32_t us = 0;
+        if (!parse_number<uint32_t>(v, 0, 10000, us)) return fail(bad("--batch-wait", v, "expected 0-10000 microseconds"));
+        out.batch_wait = std::chrono::microseconds(us);
         break;
       }
       case kMetrics: {

@@ -39,6 +39,7 @@ struct CopyOptions {
   bool daemon = false;               // -d
   std::string pid_file;              // -P
   Duration stats_interval = 10s;     // 0: only at exit
+  std::chrono::microseconds batch_wait{50};  // --batch-wait: wakeup coalescing; 0: off
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit
   std::string secret_file;           // --secret-file; empty: no authentication

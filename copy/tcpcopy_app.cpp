@@ -101,7 +101,7 @@ IoBackends make_backends(const CopyOptions& options) {
 }  // namespace
 
 TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
-    : options_(options), log_(log), now_(monotonic_now()) {
+    : options_(options), log_(log), pacer_(options.batch_wait), now_(monotonic_now()) {
   IoBackends io = make_backends(options);
   captures_ = std::move(io.captures);
   sender_ = std::move(io.sender);
@@ -189,11 +189,12 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
-    loop_.run_once(timeout);
+    const bool woken_by_io = loop_.run_once(timeout) > 0;
     now_ = monotonic_now();
     engine_->on_tick(now_);
     link_->tick(now_);
     end_of_turn();
+    pacer_.end_of_turn(woken_by_io);
     if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
       TC_LOG(log_, kInfo, "counters: %s", counters_line(false).c_str());
       next_stats = now_ + options_.stats_interval;
@@ -213,6 +214,7 @@ void TcpcopyApp::report(CounterSink& sink) const {
   for (const auto& c : captures_) c->report(sink);
   sender_->report(sink);
   link_->report(sink);
+  sink.counter("batch_waits", "", pacer_.sleeps());
 }
 
 std::string TcpcopyApp::counters_line(bool include_zero) const {

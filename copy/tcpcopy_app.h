@@ -12,6 +12,7 @@
 #include "common/event_loop.h"
 #include "common/log.h"
 #include "common/metrics_server.h"
+#include "common/turn_pacer.h"
 #include "copy/capture/capture_source.h"
 #include "copy/control/intercept_link.h"
 #include "copy/engine/session_engine.h"
@@ -52,6 +53,7 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   const CopyOptions& options_;
   Logger& log_;
   EventLoop loop_;
+  TurnPacer pacer_;
   TimePoint now_;
   // One per IP version with raw sockets; one for libpcap or a file.
   std::vector<std::unique_ptr<CaptureSource>> captures_;

@@ -56,6 +56,7 @@ std::unique_ptr<ReplySource> make_reply_source(const Options& o) {
 InterceptApp::InterceptApp(const Options& options, Logger& log)
     : options_(options),
       log_(log),
+      pacer_(std::chrono::microseconds(options.batch_wait_us)),
       routes_(route_config(options)),
       control_(control_config(options), loop_, routes_, log),
       dispatcher_(options.passlist, routes_, control_),
@@ -65,7 +66,8 @@ InterceptApp::InterceptApp(const Options& options, Logger& log)
   } else {
     for (uint16_t i = 0; i < options.queue_count; ++i) {
       workers_.push_back(std::make_unique<QueueWorker>(static_cast<uint16_t>(options.queue_num + i),
-                                                       options.queue_maxlen, options.passlist));
+                                                       options.queue_maxlen, options.passlist,
+                                                       std::chrono::microseconds(options.batch_wait_us)));
       QueueWorker* w = workers_.back().get();
       loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); });
     }
@@ -124,11 +126,12 @@ int InterceptApp::run() {
   const Duration stats_every = std::chrono::seconds(options_.stats_interval_s);
   TimePoint next_stats = monotonic_now() + stats_every;
   while (!stop_) {
-    loop_.run_once(kTick);
+    const bool woken_by_io = loop_.run_once(kTick) > 0;
     const TimePoint now = monotonic_now();
     routes_.expire(now);
     control_.tick(now);
     control_.flush();
+    pacer_.end_of_turn(woken_by_io);
     if (options_.stats_interval_s > 0 && now >= next_stats) {
       log_counters("counters");
       next_stats = now + stats_every;
@@ -190,6 +193,7 @@ void InterceptApp::report(CounterSink& sink) const {
   }
   routes_.report(sink);
   control_.report(sink);
+  sink.counter("batch_waits", "", pacer_.sleeps());
 }
 
 void InterceptApp::log_counters(const char* label) {

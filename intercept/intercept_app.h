@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/turn_pacer.h"
 #include "common/clock.h"
 #include "common/counters.h"
 #include "common/event_loop.h"
@@ -49,6 +50,7 @@ class InterceptApp {
   Options options_;
   Logger& log_;
   EventLoop loop_;
+  TurnPacer pacer_;
   RouteTable routes_;
   ControlServer control_;
   ReplyDispatcher dispatcher_;

@@ -26,6 +26,7 @@ enum LongOnly : int {
   kOptSecretFile,
   kOptTargetPorts,
   kOptQueueBalance,
+  kOptBatchWait,
 };
 
 constexpr const char* kShortOptions = ":x:p:b:q:s:t:l:dP:hvi:F:B:S:";
@@ -45,6 +46,7 @@ const option kLongOptions[] = {
     {"daemon", no_argument, nullptr, 'd'},
     {"pid-file", required_argument, nullptr, 'P'},
     {"stats-interval", required_argument, nullptr, kOptStatsInterval},
+    {"batch-wait", required_argument, nullptr, kOptBatchWait},
     {"metrics", required_argument, nullptr, kOptMetrics},
     {"check", no_argument, nullptr, kOptCheck},
     {"check-client", required_argument, nullptr, kOptCheckClient},
@@ -265,6 +267,7 @@ std::string parse_options(int argc, char* const argv[], Options& out) {
         out.pid_file = optarg;
         break;
       case kOptStatsInterval: err = set_uint(c, optarg, 0, 86400, out.stats_interval_s); break;
+      case kOptBatchWait: err = set_uint(c, optarg, 0, 10000, out.batch_wait_us); break;
       case kOptMetrics: {
         std::string why;
         out.metrics = parse_endpoint(optarg, 0, why);
@@ -340,6 +343,10 @@ that the target routes the replies to, and captures them there with libpcap.
   -S, --snaplen BYTES       assistant: bytes kept per reply, 64-65535 (default 256)
   -s, --hash-size N         expected number of sessions (default 65536)
   -t, --route-timeout SECS  forget a session after SECS without traffic (default 120)
+      --batch-wait US       after a wakeup for replies, wait US microseconds before
+                            the next, so replies are handled in batches: fewer
+                            wakeups, at most US of added delay; 0-10000, 0 = off
+                            (default 50)
   -l, --log FILE            log file (default stderr; SIGHUP reopens it)
       --log-level LEVEL     debug, info, warn or error (default info)
   -d, --daemon              run in the background

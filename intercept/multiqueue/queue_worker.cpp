@@ -52,12 +52,13 @@ void signal_fd(int fd) {
 }  // namespace
 
 QueueWorker::QueueWorker(uint16_t queue_num, uint32_t queue_maxlen, std::vector<IpAddress> passlist,
-                         size_t ring_slots)
+                         std::chrono::microseconds batch_wait, size_t ring_slots)
     : source_(queue_num, queue_maxlen),
       ring_(ring_slots),
       decider_(std::move(passlist), ring_),
       notify_(make_eventfd()),
-      wake_(make_eventfd()) {}
+      wake_(make_eventfd()),
+      pacer_(batch_wait) {}
 
 QueueWorker::~QueueWorker() { stop(); }
 
@@ -90,6 +91,7 @@ void QueueWorker::run() {
         after = decider_.handed_off();
       }
       if (after != before) signal_fd(notify_.get());
+      pacer_.end_of_turn(true);
     }
   } catch (const std::exception& e) {
     std::lock_guard lock(mu_);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -16,6 +17,7 @@
 #include "common/counters.h"
 #include "common/ip_address.h"
 #include "common/tcp_packet.h"
+#include "common/turn_pacer.h"
 #include "common/unique_fd.h"
 #include "intercept/multiqueue/header_ring.h"
 #include "intercept/nfqueue/nfqueue_reply_source.h"
@@ -48,7 +50,9 @@ class QueueWorker {
  public:
   // Binds the queue (throws std::runtime_error as NfqueueSocket does); the
   // thread starts with start().
-  QueueWorker(uint16_t queue_num, uint32_t queue_maxlen, std::vector<IpAddress> passlist, size_t ring_slots = 65536);
+  // batch_wait: the thread's wakeup coalescing (TurnPacer).
+  QueueWorker(uint16_t queue_num, uint32_t queue_maxlen, std::vector<IpAddress> passlist,
+              std::chrono::microseconds batch_wait, size_t ring_slots = 65536);
   ~QueueWorker();
   QueueWorker(const QueueWorker&) = delete;
   QueueWorker& operator=(const QueueWorker&) = delete;
@@ -81,6 +85,7 @@ class QueueWorker {
   HandoffDecider decider_;
   UniqueFd notify_;  // worker -> main
   UniqueFd wake_;    // main -> worker: stop
+  TurnPacer pacer_;  // the thread's own
   mutable std::mutex mu_;  // the source's and the decider's counters
   std::string failure_;
   std::thread thread_;

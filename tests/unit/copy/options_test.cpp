@@ -55,6 +55,19 @@ TEST(CopyOptions, LongNamesAndInterceptPort) {
   EXPECT_EQ(o.log_level, LogLevel::kDebug);
 }
 
+TEST(CopyOptions, BatchWait) {
+  const std::vector<std::string> base{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"};
+  const std::pair<std::vector<std::string>, int> cases[] = {{{}, 50}, {{"--batch-wait", "0"}, 0}, {{"--batch-wait=10000"}, 10000}};
+  for (const auto& [extra, us] : cases) {
+    CopyOptions o;
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ParseResult r = parse(args, o);
+    ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
+    EXPECT_EQ(o.batch_wait, std::chrono::microseconds(us)) << (extra.empty() ? "the documented default" : extra.back());
+  }
+}
+
 TEST(CopyOptions, TrafficShaping) {
   CopyOptions o;
   auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-n", "3", "-f", "2", "-r", "50", "-g", "-c",
@@ -142,7 +155,7 @@ TEST(CopyOptions, HelpAndVersion) {
   for (const char* name : {"--transfer", "--intercept", "--intercept-port", "--connections", "--mtu", "--mss",
                            "--session-timeout", "--idle-timeout", "--rto", "--only-full-sessions", "--no-hold",
                            "--hold-timeout", "--lonely", "--memory", "--max-sessions", "--log", "--log-level",
-                           "--daemon", "--pid-file", "--stats-interval", "--help", "--version", "--copies",
+                           "--daemon", "--pid-file", "--stats-interval", "--batch-wait", "--help", "--version", "--copies",
                            "--instance", "--percentage", "--gradually", "--client-address", "--local-address",
                            "--metrics", "--check", "--interface", "--filter", "--buffer-size", "--snaplen",
                            "--output-interface", "--dst-mac", "--pcap-file", "--accelerate", "--idle-threshold",
@@ -191,6 +204,8 @@ TEST(CopyOptions, EveryBadValueIsNamed) {
       {{"--max-sessions", "99999999999"}, "'99999999999' for --max-sessions"},
       {{"--hold-timeout", "0"}, "'0' for --hold-timeout"},
       {{"--stats-interval", "-1"}, "'-1' for --stats-interval"},
+      {{"--batch-wait", "10001"}, "'10001' for --batch-wait"},
+      {{"--batch-wait", "1ms"}, "'1ms' for --batch-wait"},
       {{"--secret-file", ""}, "'' for --secret-file"},
       {{"-C", "0"}, "'0' for -C"},
       {{"-M", "1e3"}, "'1e3' for -M"},

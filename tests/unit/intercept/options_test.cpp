@@ -29,6 +29,7 @@ TEST(Options, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(o.hash_size, 65536u);
   EXPECT_EQ(o.route_timeout_s, 120u);
   EXPECT_EQ(o.stats_interval_s, 10u);
+  EXPECT_EQ(o.batch_wait_us, 50u);
   EXPECT_TRUE(o.passlist.empty());
   EXPECT_TRUE(o.bind.empty());
   EXPECT_FALSE(o.daemon);
@@ -108,7 +109,7 @@ TEST(Options, HelpListsEveryLongOption) {
   const std::string help = usage_text("intercept");
   for (const char* name : {"--mode", "--passlist", "--port", "--bind", "--queue-num", "--queue-maxlen", "--hash-size",
                            "--route-timeout", "--log", "--log-level", "--daemon", "--pid-file", "--stats-interval",
-                           "--metrics", "--check", "--check-port", "--check-client", "--interface", "--filter",
+                           "--batch-wait", "--metrics", "--check", "--check-port", "--check-client", "--interface", "--filter",
                            "--target-ports", "--buffer-size", "--snaplen", "--help", "--version", "assistant"})
     EXPECT_NE(help.find(name), std::string::npos) << name;
 }
@@ -240,7 +241,17 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"-P", ""}, "--pid-file", "''"},
                       BadCase{{"-s", "0"}, "--hash-size", "'0'"},
                       BadCase{{"--queue-num", "-1"}, "--queue-num", "'-1'"},
-                      BadCase{{"--stats-interval", "86401"}, "--stats-interval", "'86401'"}));
+                      BadCase{{"--stats-interval", "86401"}, "--stats-interval", "'86401'"},
+                      BadCase{{"--batch-wait", "10001"}, "--batch-wait", "'10001'"},
+                      BadCase{{"--batch-wait", "-5"}, "--batch-wait", "'-5'"}));
+
+TEST(Options, BatchWait) {
+  Options o;
+  ASSERT_EQ(parse({"--batch-wait", "0"}, o), "");
+  EXPECT_EQ(o.batch_wait_us, 0u);
+  ASSERT_EQ(parse({"--batch-wait=10000"}, o), "");
+  EXPECT_EQ(o.batch_wait_us, 10000u);
+}
 
 TEST(Options, QueueBalance) {
   Options o;
