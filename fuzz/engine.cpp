@@ -94,7 +94,7 @@ TC_FUZZ_TARGET(engine) {
     return 0;
   const uint8_t shape = in.u8();
   cfg.max_sessions = 1 + in.u8() % 8;
-  cfg.buffer_bytes = (1 + in.u8() % 16) * sizeof(Segment);
+  cfg.buffer_bytes = (1 + in.u8() % 16) * SegmentPool::kFootprint;
   cfg.mtu = static_cast<uint16_t>(576 + in.u16() % 1000);
   cfg.hold_requests = shape & 1;
   cfg.only_full_sessions = shape & 2;
@@ -109,7 +109,7 @@ TC_FUZZ_TARGET(engine) {
   CheckingRegistrar reg;
   TimePoint now{std::chrono::seconds(1000)};
   SessionEngine engine(cfg, out, reg, now);
-  const size_t max_segments = cfg.buffer_bytes / sizeof(Segment);
+  const size_t max_segments = cfg.buffer_bytes / SegmentPool::kFootprint;
 
   std::array<Client, 4> clients{};
   for (size_t i = 0; i < clients.size(); ++i) {

@@ -312,7 +312,7 @@ bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uin
         ++s.reorder_segments;
       }
       g.expect = expect;
-      std::memcpy(g.data, payload.data() + (cur - seq), n);
+      std::memcpy(pool_.data(id), payload.data() + (cur - seq), n);
       g.next = it;
       if (prev == Segment::kNil) s.seg_head = id;
       else pool_.at(prev).next = id;
@@ -671,18 +671,20 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
   if (len > 0) {
     uint32_t id = find_segment(s, seq);
     if (id == Segment::kNil) return false;
-    const Segment* g = &pool_.at(id);
-    if (seq_le(seq + len, g->seq + g->len)) {
-      payload = std::span<const uint8_t>(g->data + (seq - g->seq), len);
+    const Segment& first = pool_.at(id);
+    if (seq_le(seq + len, first.seq + first.len)) {
+      payload = std::span<const uint8_t>(pool_.data(id) + (seq - first.seq), len);
     } else {
       uint32_t at = seq, done = 0;
       while (done < len) {
-        if (g == nullptr || seq_lt(at, g->seq) || !seq_lt(at, g->seq + g->len)) return false;
-        const uint32_t take = std::min<uint32_t>(len - done, g->seq + g->len - at);
-        std::memcpy(scratch_.data() + done, g->data + (at - g->seq), take);
+        if (id == Segment::kNil) return false;
+        const Segment& g = pool_.at(id);
+        if (seq_lt(at, g.seq) || !seq_lt(at, g.seq + g.len)) return false;
+        const uint32_t take = std::min<uint32_t>(len - done, g.seq + g.len - at);
+        std::memcpy(scratch_.data() + done, pool_.data(id) + (at - g.seq), take);
         done += take;
         at += take;
-        g = g->next != Segment::kNil ? &pool_.at(g->next) : nullptr;
+        id = g.next;
       }
       payload = std::span<const uint8_t>(scratch_.data(), len);
     }

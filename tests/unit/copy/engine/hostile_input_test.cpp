@@ -140,7 +140,7 @@ TEST_F(HostileInputTest, SequenceJumpsAcrossWrapAreMeasuredInSerialArithmetic) {
 
 TEST_F(HostileInputTest, BytesPastGapsAreCappedPerSession) {
   auto cfg = default_config();
-  cfg.buffer_bytes = 4096 * sizeof(Segment);
+  cfg.buffer_bytes = 4096 * SegmentPool::kFootprint;
   make(cfg);
   open(kClientPort);
   // Single bytes with a gap before each, last first: every one lands past a

@@ -670,7 +670,7 @@ TEST_F(EngineTest, SessionCapIsEnforced) {
 
 TEST_F(EngineTest, BufferCapLosesSessionNotProcess) {
   auto cfg = default_config();
-  cfg.buffer_bytes = 4 * sizeof(Segment);
+  cfg.buffer_bytes = 4 * SegmentPool::kFootprint;
   make(cfg);
   handshake(1000, 70000, /*target_window=*/0);
   capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = std::string(20000, 'm')});
