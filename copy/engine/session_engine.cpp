@@ -900,6 +900,11 @@ void SessionEngine::lose(Session& s, uint32_t slot, LostReason why, TimePoint no
 
 void SessionEngine::erase(uint32_t slot) {
   Session& s = table_.at(slot);
+  // An ack owed to the target goes before the session does: a finished
+  // session taken over in the turn that acked the target's FIN would leave
+  // the target retransmitting its FIN, holding the 4-tuple the next copy
+  // needs.
+  if (s.ack_pending) send_ack(s);
   if (s.registered) registrar_.unregister_session(s.key);
   lru_unlink(slot);
   wheel_.cancel(slot);

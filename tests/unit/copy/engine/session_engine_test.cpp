@@ -632,6 +632,33 @@ TEST_F(EngineTest, PortReusedWhileOldCopyRunsMovesNewCopy) {
   EXPECT_EQ(sent[0].payload(), "new");
 }
 
+// The reply that completes a session and the client's SYN reusing its port
+// can come in one turn: the ack of the target's FIN still goes, first.
+TEST_F(EngineTest, AckOwedToTargetGoesBeforeThePortIsTakenOver) {
+  make();
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req"});
+  capture({.seq = 1004, .ack = 9101, .flags = A | FIN});
+  reply({.seq = 70001, .ack = 1004, .flags = A | P, .payload_len = 100});
+  out.take();
+  ASSERT_EQ(engine->active_sessions(), 1u);
+  // The target acks our FIN and sends its own; before the turn's flush the
+  // client is seen starting a new connection from the same port.
+  auto fin = reply_header({.seq = 70101, .ack = 1005, .flags = A | FIN});
+  engine->on_reply(fin, now);
+  EXPECT_EQ(c().sessions_completed, 1u);
+  capture({.seq = 50000, .flags = S, .mss = 1460});
+  engine->flush();
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].pkt.flags, A);
+  EXPECT_EQ(sent[0].pkt.sport, kClientPort);
+  EXPECT_EQ(sent[0].pkt.ack, 70102u) << "the target's FIN acked, so it leaves the 4-tuple";
+  EXPECT_TRUE(sent[1].pkt.syn());
+  EXPECT_EQ(sent[1].pkt.seq, 50000u);
+  EXPECT_EQ(sent[1].pkt.sport, kClientPort) << "the finished session's port is taken as is";
+}
+
 TEST_F(EngineTest, PortOfFinishedSessionIsReusedAsIs) {
   make();
   handshake(1000, 70000);
