@@ -26,7 +26,6 @@ class TurnPacer {
   // `handled_io`: the turn was woken by (and handled) I/O.
   void end_of_turn(bool handled_io);
 
-  std::chrono::microseconds wait() const { return wait_; }
   uint64_t sleeps() const { return sleeps_; }
 
  private:
