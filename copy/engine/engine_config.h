@@ -9,6 +9,7 @@
 
 #include "common/ip_address.h"
 #include "copy/engine/client_map.h"
+#include "copy/engine/port_rotor.h"
 #include "copy/engine/transfer_map.h"
 
 namespace tc {
@@ -25,6 +26,7 @@ struct EngineConfig {
   Duration hold_timeout = 2s;             // target silence after which a held request goes anyway
   Duration answer_quiet = 50ms;           // silence that ends a target answer shorter than online's
   Duration linger = 2s;                   // closed sessions absorb late packets this long
+  Duration port_wait = 2s;                // a copy waits this long for an earlier copy's port (0: moves at once)
   bool only_full_sessions = false;        // -O: replay only sessions whose SYN was seen
   bool hold_requests = true;              // --no-hold turns it off
   uint32_t max_sessions = 1u << 18;
@@ -33,6 +35,7 @@ struct EngineConfig {
   // Traffic shaping.
   uint16_t copies = 1;                    // -n: copies of every session
   uint16_t instance = 0;                  // -f: shifts client ports apart between instances
+  PortRange move_ports;                   // --move-ports: client ports for copies that must move
   uint8_t sample_percent = 100;           // -r: share of sessions replayed
   Duration ramp{};                        // -g: time to ramp the share up from 0
   ClientMap client_map;                   // -c: client addresses the target sees

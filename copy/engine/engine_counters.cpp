@@ -58,6 +58,7 @@ void EngineCounters::report(CounterSink& sink) const {
   sink.counter("sessions_completed", "", sessions_completed);
   sink.counter("sessions_idle_closed", "", sessions_idle_closed);
   sink.counter("ports_moved", "", ports_moved);
+  sink.counter("ports_waited", "", ports_waited);
   sink.counter("stale_connections", "", stale_connections);
   sink.counter("stale_resets", "", stale_resets);
   for (size_t i = 0; i < sessions_evicted.size(); ++i)

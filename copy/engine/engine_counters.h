@@ -60,6 +60,7 @@ struct EngineCounters {
   uint64_t sessions_completed = 0;
   uint64_t sessions_idle_closed = 0;
   uint64_t ports_moved = 0;         // copy moved to another client port (clash)
+  uint64_t ports_waited = 0;        // copy waited for an earlier copy to finish on its port
   uint64_t stale_connections = 0;   // SYN answered by a bare ACK (target's TIME_WAIT)
   uint64_t stale_resets = 0;        // resets sent to clear such a connection
   std::array<uint64_t, static_cast<size_t>(EvictReason::kCount)> sessions_evicted{};

@@ -11,6 +11,7 @@
 namespace tc {
 
 enum class SessionState : uint8_t {
+  kPortWait,     // an earlier copy still holds the client port; nothing sent yet
   kSynSent,      // SYN (real or faked) sent, waiting for the SYN-ACK
   kEstablished,  // data flows
   kClosed,       // finished or lost; lingers to absorb late packets
@@ -23,12 +24,18 @@ struct Session {
   uint32_t lru_next = UINT32_MAX;
   bool in_use = false;
   bool has_origin = false;     // captured packets of `origin` still come here
+  bool has_wire = false;       // replies to `key` come here (not while kPortWait)
   uint16_t copy = 0;           // which of the -n copies
   SessionState state = SessionState::kSynSent;
   bool joined = false;         // started mid-stream with a faked handshake
   bool registered = false;
   uint8_t stale_resets = 0;    // resets sent at a connection the target still held
   uint8_t stale_moves = 0;     // times the copy moved port for such a connection
+  // The client reused a port online while the earlier copy on it still ran:
+  // the new copy waits (kPortWait) until the earlier one is done with it.
+  uint32_t successor = UINT32_MAX;    // slot of the copy waiting for this one's port
+  uint32_t predecessor = UINT32_MAX;  // kPortWait: slot of the copy holding the port
+  TimePoint port_deadline{};          // kPortWait: then it moves to another port
 
   // Client -> target, in the client's sequence space.
   uint32_t isn = 0;

@@ -51,6 +51,7 @@ SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegi
       table_(config_.max_sessions),
       pool_(config_.buffer_bytes),
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
+      move_ports_(config_.move_ports, uint32_t{config_.instance} * 7919u),
       start_(now) {
   ack_due_.reserve(config_.max_sessions);
 }
@@ -137,19 +138,32 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   }
   SessionKey key;
   if (!wire_key(origin, copy, key)) return nullptr;
-  if (table_.full() && !evict_one()) {
+  if (table_.full() && !evict_one(now)) {
     ++counters_.sessions_lost[static_cast<size_t>(LostReason::kSessionCap)];
     return nullptr;
   }
+  // The client reused a port online; the target may still see the earlier
+  // copy on it. A finished copy gives the port up at once (the target takes
+  // a new SYN over its TIME_WAIT, as it did online). A running one keeps
+  // it, and the new copy waits until it is done, so the target sees the
+  // connections of a port one after the other, as the online server did.
+  // A copy already waiting there, a wait that runs out, or a port held by
+  // another client's copy (-n, -c) moves the copy.
+  uint32_t holder = SessionTable<Session>::kNil;
   if (const uint32_t old = table_.find(key); old != SessionTable<Session>::kNil) {
     if (table_.at(old).state == SessionState::kClosed) {
-      erase(old);  // finished: the target accepts a new SYN on the port
-    } else if (!free_wire_key(key)) {
+      erase(old, now);
+    } else if (const Session& o = table_.at(old);
+               o.origin == origin && o.copy == copy && o.successor == SessionTable<Session>::kNil &&
+               config_.port_wait.count() > 0) {
+      holder = old;
+    } else if (!free_wire_key(key, now)) {
       ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
       return nullptr;
     }
   }
-  const uint32_t slot = table_.insert(key, origin, copy);
+  const bool waits = holder != SessionTable<Session>::kNil;
+  const uint32_t slot = table_.insert(key, origin, copy, !waits);
   Session& s = table_.at(slot);
   lru_touch(slot);
   ++counters_.sessions_created;
@@ -173,17 +187,64 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   s.client_ts_val = pkt.options.ts_val;
   s.client_window = pkt.window;
   s.snd_una = s.snd_nxt = s.snd_max = s.data_end = s.isn + 1;
-  s.state = SessionState::kSynSent;
-  if (!registrar_.register_session(key)) {
-    lose(s, slot, LostReason::kNoIntercept, now);
+  if (waits) {
+    s.state = SessionState::kPortWait;
+    s.predecessor = holder;
+    s.port_deadline = now + config_.port_wait;
+    table_.at(holder).successor = slot;
+    ++counters_.ports_waited;
+  } else if (!launch(s, slot, now)) {
     return nullptr;
+  }
+  if (!syn) handle_client_packet(s, slot, pkt, now);
+  if (s.in_use) reschedule(s, slot, now);
+  return &s;
+}
+
+// Registers the session with the intercepts and sends its SYN.
+bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
+  s.state = SessionState::kSynSent;
+  s.last_reply = now;
+  if (!registrar_.register_session(s.key)) {
+    lose(s, slot, LostReason::kNoIntercept, now);
+    return false;
   }
   s.registered = true;
   send_syn(s);
   arm_rto(s, now);
-  if (!syn) handle_client_packet(s, slot, pkt, now);
-  if (s.in_use) reschedule(s, slot, now);
-  return &s;
+  return true;
+}
+
+// The copy that held a waiting session's port is gone: the waiting one
+// takes the port (another one if something took it meanwhile) and starts.
+void SessionEngine::take_port(uint32_t slot, TimePoint now) {
+  Session& s = table_.at(slot);
+  s.predecessor = SessionTable<Session>::kNil;
+  if (!s.in_use || s.state != SessionState::kPortWait) return;
+  if (table_.find(s.key) == SessionTable<Session>::kNil) {
+    table_.place_wire(slot);
+  } else {
+    SessionKey key = s.key;
+    if (!free_wire_key(key, now)) {
+      lose(s, slot, LostReason::kNoFreePort, now);
+      return;
+    }
+    table_.rekey(slot, key);
+  }
+  if (launch(s, slot, now)) reschedule(s, slot, now);
+}
+
+// The wait ran out: the earlier copy keeps the port, this one moves.
+void SessionEngine::stop_waiting(Session& s, uint32_t slot, TimePoint now) {
+  table_.at(s.predecessor).successor = SessionTable<Session>::kNil;
+  s.predecessor = SessionTable<Session>::kNil;
+  SessionKey key = s.key;
+  if (!free_wire_key(key, now)) {
+    lose(s, slot, LostReason::kNoFreePort, now);
+    return;
+  }
+  table_.rekey(slot, key);
+  if (launch(s, slot, now)) reschedule(s, slot, now);
 }
 
 void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
@@ -192,7 +253,7 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
       // The client reused the port for a new connection.
       const SessionKey origin = s.origin;
       const uint16_t copy = s.copy;
-      erase(slot);
+      erase(slot, now);
       start_session(pkt, origin, copy, now);
       return;
     }
@@ -335,28 +396,24 @@ bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uin
   return true;
 }
 
-// Moves `key` to a client port no live session uses toward the same target.
-// The stride is odd, so the walk visits every port above 1023 once. A
-// finished session that lingers there (to absorb its late packets) gives
-// the port up: at thousands of connections a second the lingering ones
-// alone would fill the port space.
-bool SessionEngine::free_wire_key(SessionKey& key) {
-  const uint32_t base = key.client_port;
-  for (uint32_t k = 1; k < 256; ++k) {
+// Moves `key` to the next port of the move range that no live session uses
+// toward the same target (see PortRotor). A finished session that lingers
+// there (to absorb its late packets) gives the port up: when copies move
+// faster than they linger, the lingering ones would otherwise fill the
+// range. Bounded: a range crowded with live sessions loses the copy.
+bool SessionEngine::free_wire_key(SessionKey& key, TimePoint now) {
+  constexpr int kMaxProbes = 256;
+  for (int k = 0; k < kMaxProbes; ++k) {
     SessionKey candidate = key;
-    candidate.client_port = static_cast<uint16_t>(1024 + (base + k * 4099u) % (65536u - 1024u));
-    const uint32_t other = table_.find(candidate);
-    if (other == SessionTable<Session>::kNil) {
-      key = candidate;
-      ++counters_.ports_moved;
-      return true;
+    candidate.client_port = move_ports_.next();
+    if (candidate.client_port == key.client_port) continue;
+    if (const uint32_t other = table_.find(candidate); other != SessionTable<Session>::kNil) {
+      if (table_.at(other).state != SessionState::kClosed) continue;
+      erase(other, now);
     }
-    if (table_.at(other).state == SessionState::kClosed && table_.at(other).key == candidate) {
-      erase(other);
-      key = candidate;
-      ++counters_.ports_moved;
-      return true;
-    }
+    key = candidate;
+    ++counters_.ports_moved;
+    return true;
   }
   return false;
 }
@@ -465,7 +522,7 @@ void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket&
   }
   if (s.stale_moves >= kMaxMoves) return;
   SessionKey key = s.key;
-  if (!free_wire_key(key)) return;
+  if (!free_wire_key(key, now)) return;
   ++s.stale_moves;
   if (s.registered) registrar_.unregister_session(s.key);
   s.registered = false;
@@ -795,6 +852,8 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
   };
   if (s.state == SessionState::kClosed) {
     when = s.linger_deadline;
+  } else if (s.state == SessionState::kPortWait) {
+    when = s.port_deadline;
   } else {
     consider(s.rto_deadline);
     consider(s.persist_deadline);
@@ -813,7 +872,12 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
   if (!s.in_use) return;
   if (s.state == SessionState::kClosed) {
-    if (now >= s.linger_deadline) erase(slot);
+    if (now >= s.linger_deadline) erase(slot, now);
+    else reschedule(s, slot, now);
+    return;
+  }
+  if (s.state == SessionState::kPortWait) {
+    if (now >= s.port_deadline) stop_waiting(s, slot, now);
     else reschedule(s, slot, now);
     return;
   }
@@ -888,6 +952,11 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.rto_deadline = s.persist_deadline = {};
   s.holding = false;
   s.linger_deadline = now + config_.linger;
+  // A copy waiting for this port takes it now; this one does not linger.
+  if (s.successor != SessionTable<Session>::kNil) {
+    erase(slot, now);
+    return;
+  }
   reschedule(s, slot, now);
 }
 
@@ -898,7 +967,7 @@ void SessionEngine::lose(Session& s, uint32_t slot, LostReason why, TimePoint no
   close(s, slot, now);
 }
 
-void SessionEngine::erase(uint32_t slot) {
+void SessionEngine::erase(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
   // An ack owed to the target goes before the session does: a finished
   // session taken over in the turn that acked the target's FIN would leave
@@ -906,10 +975,15 @@ void SessionEngine::erase(uint32_t slot) {
   // needs.
   if (s.ack_pending) send_ack(s);
   if (s.registered) registrar_.unregister_session(s.key);
+  const uint32_t heir = s.successor;
+  if (s.predecessor != SessionTable<Session>::kNil)
+    table_.at(s.predecessor).successor = SessionTable<Session>::kNil;
+  s.successor = s.predecessor = SessionTable<Session>::kNil;
   lru_unlink(slot);
   wheel_.cancel(slot);
   free_segments(s);
   table_.erase(slot);
+  if (heir != SessionTable<Session>::kNil) take_port(heir, now);
 }
 
 void SessionEngine::lru_unlink(uint32_t slot) {
@@ -938,7 +1012,7 @@ void SessionEngine::lru_touch(uint32_t slot) {
 // oldest with nothing in flight (every captured byte and FIN acknowledged by
 // the target, nothing held), whose target side gets a RST. A session with
 // data in flight is never evicted: the new session is refused instead.
-bool SessionEngine::evict_one() {
+bool SessionEngine::evict_one(TimePoint now) {
   constexpr uint32_t kNil = SessionTable<Session>::kNil;
   uint32_t idle = kNil;
   uint32_t slot = lru_head_;
@@ -946,7 +1020,7 @@ bool SessionEngine::evict_one() {
     const Session& s = table_.at(slot);
     if (s.state == SessionState::kClosed) {
       ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kLingering)];
-      erase(slot);
+      erase(slot, now);
       return true;
     }
     if (idle == kNil && s.seg_head == Segment::kNil && s.snd_una == s.snd_max && s.snd_una == s.data_end &&
@@ -957,7 +1031,7 @@ bool SessionEngine::evict_one() {
   Session& s = table_.at(idle);
   ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kIdle)];
   if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
-  erase(idle);
+  erase(idle, now);
   return true;
 }
 

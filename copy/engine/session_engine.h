@@ -18,6 +18,7 @@
 #include "common/timer_wheel.h"
 #include "copy/engine/engine_config.h"
 #include "copy/engine/engine_counters.h"
+#include "copy/engine/port_rotor.h"
 #include "copy/engine/ports.h"
 #include "copy/engine/segment_pool.h"
 #include "copy/engine/session.h"
@@ -51,7 +52,10 @@ class SessionEngine {
   Session* start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy, TimePoint now);
   bool sampled(const SessionKey& origin, TimePoint now) const;
   bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
-  bool free_wire_key(SessionKey& key);
+  bool free_wire_key(SessionKey& key, TimePoint now);
+  bool launch(Session& s, uint32_t slot, TimePoint now);
+  void take_port(uint32_t slot, TimePoint now);
+  void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   uint32_t run_end(const Segment& g, uint32_t data_end) const;
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
@@ -76,13 +80,13 @@ class SessionEngine {
   void maybe_complete(Session& s, uint32_t slot, TimePoint now);
   void close(Session& s, uint32_t slot, TimePoint now);
   void lose(Session& s, uint32_t slot, LostReason why, TimePoint now);
-  void erase(uint32_t slot);
+  void erase(uint32_t slot, TimePoint now);
   void free_segments(Session& s);
   // Activity order of the sessions, oldest first (an intrusive list).
   void lru_touch(uint32_t slot);
   void lru_unlink(uint32_t slot);
   // Makes room in a full table; false when no session may go.
-  bool evict_one();
+  bool evict_one(TimePoint now);
 
   EngineConfig config_;
   PacketOutput& out_;
@@ -90,6 +94,7 @@ class SessionEngine {
   SessionTable<Session> table_;
   SegmentPool pool_;
   TimerWheel wheel_;
+  PortRotor move_ports_;
   EngineCounters counters_;
   std::vector<uint32_t> ack_due_;  // slots with an ack to send at flush()
   TimePoint start_;

@@ -3,8 +3,10 @@
 //   - the wire key: the connection as the target sees it (reply lookup);
 //   - the origin key: the connection as captured online (capture lookup).
 // They differ when the copy was moved to another client port (the port was
-// reused online while the old copy still ran). Lookup, insert and erase
-// are O(1) and allocate nothing: both arrays are sized from the cap.
+// reused online while the old copy still ran). A session waiting for its
+// client port (an earlier copy still holds it) has no wire key placed yet.
+// Lookup, insert and erase are O(1) and allocate nothing: both arrays are
+// sized from the cap.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,8 @@
 namespace tc {
 
 // Entry has `SessionKey key` (wire), `SessionKey origin`, `uint16_t copy`
-// (-n: several copies share one origin), `bool in_use`, `bool has_origin`.
+// (-n: several copies share one origin), `bool in_use`, `bool has_origin`,
+// `bool has_wire`.
 template <typename Entry>
 class SessionTable {
  public:
@@ -53,9 +56,10 @@ class SessionTable {
     }
   }
 
-  // Inserts an entry (the wire key and the origin key must both be absent);
-  // kNil when full.
-  uint32_t insert(const SessionKey& wire, const SessionKey& origin, uint16_t copy) {
+  // Inserts an entry (the origin key, and the wire key when placed, must be
+  // absent); kNil when full. `place_wire` false: the wire key is kept but
+  // not findable until place_wire(slot).
+  uint32_t insert(const SessionKey& wire, const SessionKey& origin, uint16_t copy, bool place_wire = true) {
     if (full()) return kNil;
     uint32_t slot;
     if (free_head_ != kNil) {
@@ -72,7 +76,8 @@ class SessionTable {
     slots_[slot].copy = copy;
     slots_[slot].in_use = true;
     slots_[slot].has_origin = true;
-    place(slot, kWire);
+    slots_[slot].has_wire = place_wire;
+    if (place_wire) place(slot, kWire);
     place(slot, kOrigin);
     ++size_;
     return slot;
@@ -86,16 +91,26 @@ class SessionTable {
     slots_[slot].has_origin = false;
   }
 
+  // Makes the wire key of an entry inserted without it findable (it must be
+  // absent).
+  void place_wire(uint32_t slot) {
+    if (slots_[slot].has_wire) return;
+    place(slot, kWire);
+    slots_[slot].has_wire = true;
+  }
+
   // The session moves to another wire key (a free client port).
   void rekey(uint32_t slot, const SessionKey& wire) {
-    unplace(slot, kWire);
+    if (slots_[slot].has_wire) unplace(slot, kWire);
     slots_[slot].key = wire;
     place(slot, kWire);
+    slots_[slot].has_wire = true;
   }
 
   void erase(uint32_t slot) {
     drop_origin(slot);
-    unplace(slot, kWire);
+    if (slots_[slot].has_wire) unplace(slot, kWire);
+    slots_[slot].has_wire = false;
     slots_[slot].in_use = false;
     free_next_[slot] = free_head_;
     free_head_ = slot;

@@ -598,8 +598,11 @@ TEST_F(EngineTest, IdleSessionIsClosed) {
   EXPECT_EQ(engine->active_sessions(), 0u);
 }
 
+// Without a wait (port_wait 0) the new copy moves at once.
 TEST_F(EngineTest, PortReusedWhileOldCopyRunsMovesNewCopy) {
-  make();
+  auto cfg = default_config();
+  cfg.port_wait = 0s;
+  make(cfg);
   handshake(1000, 70000);
   capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});
   out.take();
@@ -630,6 +633,102 @@ TEST_F(EngineTest, PortReusedWhileOldCopyRunsMovesNewCopy) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].pkt.sport, moved);
   EXPECT_EQ(sent[0].payload(), "new");
+}
+
+// The client reuses the port while the old copy still runs: the new copy
+// waits for it, buffering what the client sends, and takes the port once
+// the old copy is done, so the target sees the port's connections in turn.
+TEST_F(EngineTest, PortReusedWhileOldCopyRunsWaitsForIt) {
+  make();
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});
+  capture({.seq = 1004, .ack = 9101, .flags = A | FIN});
+  out.take();
+  capture({.seq = 50000, .flags = S, .ts_val = 2000, .mss = 1460});
+  capture({.seq = 50001, .ack = 1, .flags = A, .ts_val = 2001});
+  capture({.seq = 50001, .ack = 1, .flags = A | P, .data = "new", .ts_val = 2002});
+  EXPECT_TRUE(out.take().empty()) << "nothing of the new copy while the old one holds the port";
+  EXPECT_EQ(c().ports_waited, 1u);
+  EXPECT_EQ(reg.registered.size(), 1u);
+  EXPECT_EQ(engine->active_sessions(), 2u);
+  // The old copy finishes: the target answers, takes our FIN, sends its own.
+  reply({.seq = 70001, .ack = 1004, .flags = A | P, .payload_len = 100});
+  reply({.seq = 70101, .ack = 1005, .flags = A | FIN});
+  engine->flush();
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].pkt.flags, A | FIN) << "the held FIN, once the answer came";
+  EXPECT_EQ(sent[1].pkt.flags, A);
+  EXPECT_EQ(sent[1].pkt.ack, 70102u) << "the target's FIN acked before the port changes hands";
+  EXPECT_TRUE(sent[2].pkt.syn());
+  EXPECT_EQ(sent[2].pkt.seq, 50000u);
+  EXPECT_EQ(sent[2].pkt.sport, kClientPort);
+  EXPECT_EQ(sent[2].pkt.options.ts_val, 2002u) << "the newest client timestamp: past the old connection's";
+  ASSERT_EQ(reg.unregistered.size(), 1u);
+  ASSERT_EQ(reg.registered.size(), 2u);
+  EXPECT_EQ(reg.registered[1].client_port, kClientPort);
+  EXPECT_EQ(c().ports_moved, 0u);
+  EXPECT_EQ(engine->active_sessions(), 1u) << "the old copy gave its port up instead of lingering";
+  // The new copy runs with what it buffered.
+  reply({.seq = 90000, .ack = 50001, .flags = S | A, .mss = 1460});
+  sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].pkt.flags, A);
+  EXPECT_EQ(sent[1].payload(), "new");
+  EXPECT_EQ(sent[1].pkt.sport, kClientPort);
+}
+
+// A copy lost or reset gives its port up as well.
+TEST_F(EngineTest, WaitingCopyStartsWhenTheOldOneIsLost) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  capture({.seq = 50000, .flags = S, .mss = 1460});
+  EXPECT_TRUE(out.take().empty());
+  reply({.seq = 0, .ack = 1001, .flags = R | A});  // the target refuses the old copy
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].pkt.syn());
+  EXPECT_EQ(sent[0].pkt.seq, 50000u);
+  EXPECT_EQ(sent[0].pkt.sport, kClientPort);
+  EXPECT_EQ(lost(LostReason::kTargetRefused), 1u);
+}
+
+// The wait is bounded: an old copy that runs on keeps the port, the new one
+// moves to the move range; a third connection on the port moves at once.
+TEST_F(EngineTest, WaitingCopyMovesWhenTheWaitRunsOut) {
+  auto cfg = default_config();
+  cfg.port_wait = 1s;
+  make(cfg);
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});
+  out.take();
+  capture({.seq = 50000, .flags = S, .mss = 1460});
+  EXPECT_TRUE(out.take().empty());
+  reply({.seq = 70001, .ack = 1004, .flags = A});  // the old copy is alive
+  advance(900ms);
+  out.take();
+  EXPECT_EQ(reg.registered.size(), 1u);
+  advance(200ms);
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].pkt.syn());
+  EXPECT_EQ(sent[0].pkt.seq, 50000u);
+  EXPECT_TRUE(cfg.move_ports.contains(sent[0].pkt.sport)) << sent[0].pkt.sport;
+  EXPECT_EQ(c().ports_moved, 1u);
+  ASSERT_EQ(reg.registered.size(), 2u);
+  EXPECT_EQ(reg.registered[1].client_port, sent[0].pkt.sport);
+  // The port is reused online once more: nobody waits on it now, so the
+  // newest copy waits again; one more while it waits moves at once.
+  capture({.seq = 60000, .flags = S, .mss = 1460});
+  EXPECT_TRUE(out.take().empty());
+  capture({.seq = 70000, .flags = S, .mss = 1460});
+  sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].pkt.seq, 70000u);
+  EXPECT_NE(sent[0].pkt.sport, kClientPort);
+  EXPECT_EQ(c().ports_waited, 2u);
+  EXPECT_EQ(c().ports_moved, 2u);
 }
 
 // The reply that completes a session and the client's SYN reusing its port
@@ -1005,8 +1104,10 @@ TEST_F(EngineTest, AckOfOurSynWithoutSynIsIgnored) {
 // The port a moved copy would take is held by a finished session that
 // lingers for late packets: the port is taken over, not skipped.
 TEST_F(EngineTest, MovedCopyTakesThePortOfALingeringSession) {
-  make();
-  constexpr uint16_t kCandidate = 1024 + (kClientPort + 4099) % (65536 - 1024);  // the walk's first port
+  auto cfg = default_config();
+  cfg.port_wait = 0s;
+  make(cfg);
+  const uint16_t kCandidate = default_config().move_ports.low;  // the rotor's first port
   capture({.seq = 5000, .flags = S, .mss = 1460, .sport = kCandidate});
   reply({.seq = 60000, .ack = 5001, .flags = S | A, .mss = 1460, .dport = kCandidate});
   reply({.seq = 60001, .ack = 5001, .flags = R, .dport = kCandidate});  // over: lingers
@@ -1021,6 +1122,57 @@ TEST_F(EngineTest, MovedCopyTakesThePortOfALingeringSession) {
   EXPECT_EQ(sent[0].pkt.sport, kCandidate);
   EXPECT_EQ(c().ports_moved, 1u);
   EXPECT_EQ(lost(LostReason::kNoFreePort), 0u);
+}
+
+// Moved copies take the ports of their own range in turn: a port comes round
+// again only after the whole range has, and a live session's port is passed.
+TEST_F(EngineTest, MovedCopiesTakePortsOfTheMoveRangeInTurn) {
+  auto cfg = default_config();
+  cfg.move_ports = {.low = 2000, .high = 2002};
+  cfg.port_wait = 0s;
+  make(cfg);
+  // A live session on 2001, a client port inside the move range.
+  capture({.seq = 9000, .flags = S, .mss = 1460, .sport = 2001});
+  out.take();
+  std::vector<uint16_t> ports;
+  for (uint16_t client = 40000; client < 40004; ++client) {
+    capture({.seq = 1000, .flags = S, .mss = 1460, .sport = client});
+    out.take();
+    // The client reuses the port while the first copy still waits.
+    capture({.seq = 5000, .flags = S, .mss = 1460, .sport = client});
+    const auto sent = out.take();
+    ASSERT_LE(sent.size(), 1u);
+    ports.push_back(sent.empty() ? 0 : sent[0].pkt.sport);
+  }
+  // 2000, 2002 (2001 is live); then every port of the range is live and the
+  // copies find none free (0: no SYN went out).
+  EXPECT_EQ(ports, (std::vector<uint16_t>{2000, 2002, 0, 0}));
+  EXPECT_EQ(c().ports_moved, 2u);
+  EXPECT_EQ(lost(LostReason::kNoFreePort), 2u);
+}
+
+// A moved copy must not take the port a later client connection arrives on:
+// that copy would have to move in turn, and under load the moves cascade.
+TEST_F(EngineTest, MovedCopyLeavesTheClientPortRangeAlone) {
+  auto cfg = default_config();
+  cfg.port_wait = 0s;
+  make(cfg);
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  capture({.seq = 5000, .flags = S, .mss = 1460});  // reused while the first copy waits
+  const auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  const uint16_t moved = sent[0].pkt.sport;
+  EXPECT_TRUE(default_config().move_ports.contains(moved)) << moved;
+  // Connections on the ports the old walk would have chosen keep their own.
+  for (uint32_t k = 1; k <= 8; ++k) {
+    const auto port = static_cast<uint16_t>(1024 + (kClientPort + k * 4099u) % (65536u - 1024u));
+    capture({.seq = 7000, .flags = S, .mss = 1460, .sport = port});
+    const auto syn = out.take();
+    ASSERT_EQ(syn.size(), 1u);
+    EXPECT_EQ(syn[0].pkt.sport, port);
+  }
+  EXPECT_EQ(c().ports_moved, 1u);
 }
 
 }  // namespace
