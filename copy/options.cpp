@@ -38,6 +38,8 @@ enum LongOnly : int {
   kPcapFile,
   kRepeat,
   kBatchWait,
+  kPortWait,
+  kMovePorts,
 };
 
 constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
@@ -57,6 +59,8 @@ const option kLongOptions[] = {
     {"only-full-sessions", no_argument, nullptr, 'O'},
     {"no-hold", no_argument, nullptr, kNoHold},
     {"hold-timeout", required_argument, nullptr, kHoldTimeout},
+    {"port-wait", required_argument, nullptr, kPortWait},
+    {"move-ports", required_argument, nullptr, kMovePorts},
     {"lonely", no_argument, nullptr, 'L'},
     {"copies", required_argument, nullptr, 'n'},
     {"instance", required_argument, nullptr, 'f'},
@@ -245,6 +249,13 @@ Session emulation:
                              the target's answer to the previous one
       --hold-timeout MS      target silence after which a waiting request goes anyway
                              (default 2000)
+      --port-wait MS         a connection whose client port the copy of an earlier
+                             one still holds waits this long for it, then takes
+                             a port of --move-ports; 0-60000, 0 = at once
+                             (default 2000)
+      --move-ports LOW-HIGH  client ports for copies that cannot keep their own,
+                             taken in turn (default 1024-32767: below the
+                             ephemeral ranges clients use)
 
 Traffic shaping:
   -n, --copies N             send N copies of every session, 1-1023 (default 1); each
@@ -380,6 +391,24 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         uint32_t ms = 0;
         if (!parse_number<uint32_t>(v, 1, 600000, ms)) return fail(bad("--hold-timeout", v, "expected 1-600000 ms"));
         out.engine.hold_timeout = std::chrono::milliseconds(ms);
+        break;
+      }
+      case kPortWait: {
+        uint32_t ms = 0;
+        if (!parse_number<uint32_t>(v, 0, 60000, ms)) return fail(bad("--port-wait", v, "expected 0-60000 ms"));
+        out.engine.port_wait = std::chrono::milliseconds(ms);
+        break;
+      }
+      case kMovePorts: {
+        const std::string_view text(v);
+        const size_t dash = text.find('-');
+        const std::string low(text.substr(0, dash));
+        const std::string high(dash == std::string_view::npos ? "" : text.substr(dash + 1));
+        PortRange range;
+        if (dash == std::string_view::npos || !parse_number<uint16_t>(low.c_str(), 1, 65535, range.low) ||
+            !parse_number<uint16_t>(high.c_str(), 1, 65535, range.high) || range.high < range.low)
+          return fail(bad("--move-ports", v, "expected LOW-HIGH, 1 <= LOW <= HIGH <= 65535"));
+        out.engine.move_ports = range;
         break;
       }
       case 'L': break;  // tcpcopy never exits when an intercept goes away
