@@ -40,6 +40,7 @@ enum LongOnly : int {
   kBatchWait,
   kPortWait,
   kMovePorts,
+  kSynRetries,
 };
 
 constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
@@ -59,6 +60,7 @@ const option kLongOptions[] = {
     {"only-full-sessions", no_argument, nullptr, 'O'},
     {"no-hold", no_argument, nullptr, kNoHold},
     {"hold-timeout", required_argument, nullptr, kHoldTimeout},
+    {"syn-retries", required_argument, nullptr, kSynRetries},
     {"port-wait", required_argument, nullptr, kPortWait},
     {"move-ports", required_argument, nullptr, kMovePorts},
     {"lonely", no_argument, nullptr, 'L'},
@@ -244,6 +246,9 @@ Session emulation:
                              while it waits for it (default 120)
   -k, --idle-timeout S       drop a session idle for S seconds (default 3600)
   -R, --rto MS               initial retransmission timeout (default 200)
+      --syn-retries N        SYN retransmissions before a copy is given up, 0-15,
+                             backing off from -R to 30 s (default 9: about 80 s,
+                             as patient as a client's connect)
   -O, --only-full-sessions   replay only sessions whose SYN was seen
       --no-hold              send each request at once instead of waiting for
                              the target's answer to the previous one
@@ -393,6 +398,10 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         out.engine.hold_timeout = std::chrono::milliseconds(ms);
         break;
       }
+      case kSynRetries:
+        if (!parse_number<uint8_t>(v, 0, 15, out.engine.max_syn_retransmits))
+          return fail(bad("--syn-retries", v, "expected 0-15"));
+        break;
       case kPortWait: {
         uint32_t ms = 0;
         if (!parse_number<uint32_t>(v, 0, 60000, ms)) return fail(bad("--port-wait", v, "expected 0-60000 ms"));

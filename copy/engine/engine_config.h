@@ -23,6 +23,11 @@ struct EngineConfig {
   Duration initial_rto = 200ms;           // -R
   Duration max_rto = 3s;
   uint8_t max_retransmits = 6;            // then the session is counted lost
+  // A SYN is retried longer, as a client's connect() is (Linux: 6 from 1 s,
+  // about 2 minutes): a target whose listen queue overflows drops SYNs
+  // silently until it catches up. 9 from -R doubling to 30 s: about 80 s.
+  uint8_t max_syn_retransmits = 9;        // --syn-retries
+  Duration max_syn_rto = 30s;
   Duration hold_timeout = 2s;             // target silence after which a held request goes anyway
   Duration answer_quiet = 50ms;           // silence that ends a target answer shorter than online's
   Duration linger = 2s;                   // closed sessions absorb late packets this long

@@ -914,15 +914,15 @@ void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {
   s.rto_deadline = {};
   const bool outstanding = s.state == SessionState::kSynSent || s.snd_una != s.snd_max;
   if (!outstanding) return;
-  if (s.retries >= config_.max_retransmits) {
-    lose(s, slot,
-         s.state == SessionState::kSynSent ? LostReason::kNoSynAck : LostReason::kTargetUnresponsive, now);
+  const bool syn = s.state == SessionState::kSynSent;
+  if (s.retries >= (syn ? config_.max_syn_retransmits : config_.max_retransmits)) {
+    lose(s, slot, syn ? LostReason::kNoSynAck : LostReason::kTargetUnresponsive, now);
     return;
   }
   ++s.retries;
   ++counters_.retransmits;
-  s.rto = std::min(s.rto * 2, config_.max_rto);
-  if (s.state == SessionState::kSynSent) {
+  s.rto = std::min(s.rto * 2, syn ? std::max(config_.max_syn_rto, config_.max_rto) : config_.max_rto);
+  if (syn) {
     ++counters_.syn_retransmits;
     send_syn(s);
   } else if (s.fin_sent && s.snd_una == s.fin_seq) {

@@ -55,15 +55,19 @@ TEST(CopyOptions, LongNamesAndInterceptPort) {
   EXPECT_EQ(o.log_level, LogLevel::kDebug);
 }
 
-TEST(CopyOptions, PortWaitAndMovePorts) {
+TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
   CopyOptions o;
   ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
   EXPECT_EQ(o.engine.port_wait, std::chrono::milliseconds(2000));
   EXPECT_EQ(o.engine.move_ports.low, 1024);
   EXPECT_EQ(o.engine.move_ports.high, 32767);
+  EXPECT_EQ(o.engine.max_syn_retransmits, 9);
   CopyOptions p;
-  auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--port-wait", "0", "--move-ports", "61000-65535"}, p);
+  auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--port-wait", "0", "--move-ports", "61000-65535",
+                  "--syn-retries", "3"},
+                 p);
   ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
+  EXPECT_EQ(p.engine.max_syn_retransmits, 3);
   EXPECT_EQ(p.engine.port_wait, Duration{0});
   EXPECT_EQ(p.engine.move_ports.low, 61000);
   EXPECT_EQ(p.engine.move_ports.high, 65535);
@@ -168,7 +172,7 @@ TEST(CopyOptions, HelpAndVersion) {
   // Every long option appears in the help text.
   for (const char* name : {"--transfer", "--intercept", "--intercept-port", "--connections", "--mtu", "--mss",
                            "--session-timeout", "--idle-timeout", "--rto", "--only-full-sessions", "--no-hold",
-                           "--hold-timeout", "--port-wait", "--move-ports", "--lonely", "--memory", "--max-sessions", "--log", "--log-level",
+                           "--hold-timeout", "--syn-retries", "--port-wait", "--move-ports", "--lonely", "--memory", "--max-sessions", "--log", "--log-level",
                            "--daemon", "--pid-file", "--stats-interval", "--batch-wait", "--help", "--version", "--copies",
                            "--instance", "--percentage", "--gradually", "--client-address", "--local-address",
                            "--metrics", "--check", "--interface", "--filter", "--buffer-size", "--snaplen",
@@ -217,6 +221,7 @@ TEST(CopyOptions, EveryBadValueIsNamed) {
       {{"--max-sessions", "0"}, "'0' for --max-sessions"},
       {{"--max-sessions", "99999999999"}, "'99999999999' for --max-sessions"},
       {{"--hold-timeout", "0"}, "'0' for --hold-timeout"},
+      {{"--syn-retries", "16"}, "'16' for --syn-retries"},
       {{"--port-wait", "60001"}, "'60001' for --port-wait"},
       {{"--move-ports", "2000"}, "'2000' for --move-ports"},
       {{"--move-ports", "3000-2000"}, "'3000-2000' for --move-ports"},

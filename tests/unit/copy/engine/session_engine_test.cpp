@@ -546,7 +546,7 @@ TEST_F(EngineTest, TargetRefusingIsCountedWithoutStorm) {
 
 TEST_F(EngineTest, SilentTargetLosesSynAfterRetries) {
   auto cfg = default_config();
-  cfg.max_retransmits = 2;
+  cfg.max_syn_retransmits = 2;
   make(cfg);
   capture({.seq = 1000, .flags = S, .mss = 1460});
   advance(250ms);
@@ -555,6 +555,34 @@ TEST_F(EngineTest, SilentTargetLosesSynAfterRetries) {
   EXPECT_EQ(sent.size(), 3u);
   advance(2s);
   EXPECT_EQ(lost(LostReason::kNoSynAck), 1u);
+}
+
+// SYNs back off past the data's cap (max_rto), as a client's connect does:
+// a target whose listen queue overflows answers once it catches up.
+TEST_F(EngineTest, SynRetriesBackOffPastTheDataCapUntilTheirCount) {
+  auto cfg = default_config();
+  cfg.initial_rto = 200ms;
+  cfg.max_rto = 1s;
+  cfg.max_syn_retransmits = 6;
+  cfg.max_syn_rto = 5s;
+  cfg.max_retransmits = 2;  // data only
+  make(cfg);
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  // Retransmissions at 0.2, 0.6, 1.4, 3.0, 6.2 and 11.2 s; given up at 16.2 s.
+  std::vector<int> at_ms;
+  for (int ms = 1; ms <= 16100; ++ms) {
+    advance(1ms);
+    for (const auto& p : out.take())
+      if (p.pkt.syn()) at_ms.push_back(ms);
+  }
+  const std::vector<int> want{200, 600, 1400, 3000, 6200, 11200};
+  ASSERT_EQ(at_ms.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(at_ms[i], want[i], 10) << i;
+  EXPECT_EQ(lost(LostReason::kNoSynAck), 0u);
+  advance(200ms);
+  EXPECT_EQ(lost(LostReason::kNoSynAck), 1u);
+  EXPECT_EQ(c().syn_retransmits, 6u);
 }
 
 TEST_F(EngineTest, NoInterceptMeansNoSyn) {
@@ -1087,7 +1115,7 @@ TEST_F(EngineTest, StaleAcksAreAnsweredABoundedNumberOfTimes) {
   EXPECT_EQ(c().ports_moved, 2u);
   EXPECT_EQ(c().stale_connections, 20u);
   out.take();
-  for (int i = 0; i < 60; ++i) advance(1s);
+  for (int i = 0; i < 120; ++i) advance(1s);
   EXPECT_EQ(lost(LostReason::kNoSynAck), 1u);
 }
 
