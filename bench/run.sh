@@ -15,6 +15,8 @@
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
 #   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
 #                   intercept --queue-balance reads them, a thread each)
+#   [--target-cpu PCT]  (the target's nginx gets at most PCT% of one CPU, a
+#                   cgroup quota: a test server slower than production)
 # The target's veth receives on a kernel thread of its own, as a second
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
@@ -25,9 +27,9 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../tests/e2e/lib.sh
 source "$BENCH_DIR/../tests/e2e/lib.sh"
 
-seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0
+seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -38,6 +40,7 @@ while (($#)); do
     --intercept-args) intercept_args=$2; shift 2 ;;
     --inline-rx) inline_rx=1; shift ;;
     --queues) export E2E_QUEUES=$2; shift 2 ;;
+    --target-cpu) target_cpu=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -46,12 +49,40 @@ for n in "$seconds" "$conns" "$redis_requests" "${E2E_QUEUES:-1}"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive number" >&2; exit 2; }
 done
 ((seconds <= 120)) || { echo "bench: --seconds $seconds: at most 120" >&2; exit 2; }
+if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 100 ]]; then
+  echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
+  exit 2
+fi
 ((${#workloads[@]})) || workloads=(keepalive close redis)
 for w in "${workloads[@]}"; do
   [[ $w == keepalive || $w == close || $w == redis ]] || { echo "bench: unknown workload '$w'" >&2; exit 2; }
 done
 
 ((inline_rx)) || export E2E_RX_THREAD=1
+
+# limit_cpu NAME PCT: the background process NAME and its children get at
+# most PCT% of one CPU (a cgroup of their own, v1 or v2, removed at exit).
+limit_cpu() {
+  local name=$1 pct=$2 dir pid
+  if [[ -d /sys/fs/cgroup/cpu && -f /sys/fs/cgroup/cpu/cgroup.procs ]]; then
+    dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$
+    mkdir "$dir" || fail "cannot create cgroup $dir"
+    echo 100000 >"$dir/cpu.cfs_period_us"
+    echo $((pct * 1000)) >"$dir/cpu.cfs_quota_us"
+  elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    dir=/sys/fs/cgroup/tcpcopy-bench-$$
+    mkdir "$dir" || fail "cannot create cgroup $dir"
+    echo "$((pct * 1000)) 100000" >"$dir/cpu.max" || fail "cannot set cpu.max in $dir"
+  else
+    fail "--target-cpu needs the cgroup cpu controller (v1 or v2)"
+  fi
+  E2E_AT_EXIT+=("rmdir '$dir' 2>/dev/null || echo 'cleanup: could not remove cgroup $dir' >&2")
+  for pid in "${E2E_PID[$name]}" $(pgrep -P "${E2E_PID[$name]}"); do
+    echo "$pid" >"$dir/cgroup.procs" || fail "cannot move $name ($pid) into $dir"
+  done
+  log "$name limited to $pct% of one CPU ($dir)"
+}
 e2e_init bench
 require_daemons
 require_tools nginx wrk redis-server redis-benchmark redis-cli
@@ -59,6 +90,7 @@ topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
 start_nginx target "$NS_TARGET" "$TARGET_ADDR"
+[[ -z $target_cpu ]] || limit_cpu "nginx-target" "$target_cpu"
 start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
 start_redis target "$NS_TARGET" "$TARGET_ADDR"
 
@@ -151,4 +183,4 @@ echo "| workload | online req/s without | with replication | ratio | reached the
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests, ${E2E_QUEUES:-1} NFQUEUE queue(s); $(uname -r)"
+echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests, ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"

@@ -49,6 +49,7 @@ NS_CLIENT="" NS_ONLINE="" NS_TARGET=""
 NS_ASSIST=""         # created by assistant_up only
 INTERCEPT_ADDR=""    # where tcpcopy reaches intercept; default: the target
 E2E_PIDS=()          # background processes started by this test
+E2E_AT_EXIT=()       # commands the EXIT trap runs once those are gone
 declare -A E2E_PID   # name -> pid
 
 # ---------------------------------------------------------------- reporting
@@ -137,6 +138,8 @@ e2e_cleanup() {
     ip netns del "$ns" 2>/dev/null || echo "cleanup: could not delete namespace $ns" >&2
   done
   ((${#E2E_PIDS[@]} == 0)) || wait "${E2E_PIDS[@]}" 2>/dev/null
+  local cmd
+  for cmd in "${E2E_AT_EXIT[@]}"; do eval "$cmd"; done
   if [[ -n $E2E_TMP && -d $E2E_TMP ]]; then
     if [[ ${E2E_KEEP:-0} == 1 ]]; then
       echo "cleanup: keeping $E2E_TMP" >&2
