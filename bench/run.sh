@@ -8,6 +8,8 @@
 #   the share of online requests that reached the target,
 #   CPU seconds per 10,000 replicated requests of tcpcopy and intercept
 #   (user + system, from the start of the load until the target settled),
+#   and of the online server per 10,000 online requests (during the load:
+#   how fast the machine is in this run, to compare runs of other days),
 #   peak RSS of each daemon.
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
@@ -29,7 +31,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -98,6 +100,18 @@ clk_tck=$(getconf CLK_TCK)
 # cpu_ticks NAME: user + system ticks of a background process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
 
+# server_ticks WORKLOAD: user + system ticks of the online server handling
+# it, nginx workers included: the machine's speed, measured in the same run.
+server_ticks() {
+  local main=${E2E_PID[nginx-online]}
+  [[ $1 == redis ]] && main=${E2E_PID[redis-online]}
+  local pid sum=0 t
+  for pid in "$main" $(pgrep -P "$main"); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
+  done
+  echo "$sum"
+}
+
 # wrk_rate PREFIX: requests per second wrk reported.
 wrk_rate() { awk '/^Requests\/sec:/ { printf "%d", $2 }' "$E2E_TMP/wrk-$1.txt"; }
 
@@ -155,8 +169,9 @@ for workload in "${workloads[@]}"; do
   start_intercept $intercept_args
   # shellcheck disable=SC2086
   start_tcpcopy $tcpcopy_args
-  t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept)
+  t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept) s0=$(server_ticks "$workload")
   rate=$(load "$workload" "rep-$workload")
+  s1=$(server_ticks "$workload")
   online=$(online_count "$workload" "rep-$workload")
   settle "$workload" "rep-$workload" "$online"
   target=$(target_count "$workload" "rep-$workload")
@@ -168,10 +183,12 @@ for workload in "${workloads[@]}"; do
   stop_daemons >&2
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
-    -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" 'BEGIN {
+    -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
-      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %.3f | %.3f | %.1f | %.1f |",
-        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, tc * per, ic * per, trss / 1024, irss / 1024
+      sper = (on > 0 ? 10000 / on / hz : 0)
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %.3f | %.3f | %.3f | %.1f | %.1f |",
+        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, tc * per, ic * per, sc * sper,
+        trss / 1024, irss / 1024
     }')
   log "$row"
   rows+=("$row")
@@ -179,8 +196,8 @@ done
 assert_no_leak >&2
 
 echo
-echo "| workload | online req/s without | with replication | ratio | reached the target | tcpcopy CPU s / 10k | intercept CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| workload | online req/s without | with replication | ratio | reached the target | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests, ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"
