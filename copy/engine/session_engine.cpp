@@ -221,16 +221,11 @@ void SessionEngine::take_port(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
   s.predecessor = SessionTable<Session>::kNil;
   if (!s.in_use || s.state != SessionState::kPortWait) return;
-  if (table_.find(s.key) == SessionTable<Session>::kNil) {
-    table_.place_wire(slot);
-  } else {
-    SessionKey key = s.key;
-    if (!free_wire_key(key, now)) {
-      lose(s, slot, LostReason::kNoFreePort, now);
-      return;
-    }
-    table_.rekey(slot, key);
+  if (table_.find(s.key) != SessionTable<Session>::kNil) {
+    launch_moved(s, slot, now);
+    return;
   }
+  table_.place_wire(slot);
   if (launch(s, slot, now)) reschedule(s, slot, now);
 }
 
@@ -238,6 +233,11 @@ void SessionEngine::take_port(uint32_t slot, TimePoint now) {
 void SessionEngine::stop_waiting(Session& s, uint32_t slot, TimePoint now) {
   table_.at(s.predecessor).successor = SessionTable<Session>::kNil;
   s.predecessor = SessionTable<Session>::kNil;
+  launch_moved(s, slot, now);
+}
+
+// A waiting session starts on a port of the move range.
+void SessionEngine::launch_moved(Session& s, uint32_t slot, TimePoint now) {
   SessionKey key = s.key;
   if (!free_wire_key(key, now)) {
     lose(s, slot, LostReason::kNoFreePort, now);

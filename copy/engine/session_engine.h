@@ -56,6 +56,7 @@ class SessionEngine {
   bool launch(Session& s, uint32_t slot, TimePoint now);
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
+  void launch_moved(Session& s, uint32_t slot, TimePoint now);
   uint32_t run_end(const Segment& g, uint32_t data_end) const;
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
