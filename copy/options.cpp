@@ -254,10 +254,10 @@ Session emulation:
                              the target's answer to the previous one
       --hold-timeout MS      target silence after which a waiting request goes anyway
                              (default 2000)
-      --port-wait MS         a connection whose client port the copy of an earlier
-                             one still holds waits this long for it, then takes
+      --port-wait MS         a connection whose client port copies of earlier
+                             ones still hold queues this long for it, then takes
                              a port of --move-ports; 0-60000, 0 = at once
-                             (default 2000)
+                             (default 10000)
       --move-ports LOW-HIGH  client ports for copies that cannot keep their own,
                              taken in turn (default 1024-32767: below the
                              ephemeral ranges clients use)

@@ -31,7 +31,7 @@ struct EngineConfig {
   Duration hold_timeout = 2s;             // target silence after which a held request goes anyway
   Duration answer_quiet = 50ms;           // silence that ends a target answer shorter than online's
   Duration linger = 2s;                   // closed sessions absorb late packets this long
-  Duration port_wait = 2s;                // a copy waits this long for an earlier copy's port (0: moves at once)
+  Duration port_wait = 10s;               // a copy queues this long for its port (0: moves at once)
   bool only_full_sessions = false;        // -O: replay only sessions whose SYN was seen
   bool hold_requests = true;              // --no-hold turns it off
   uint32_t max_sessions = 1u << 18;

@@ -32,9 +32,9 @@ struct Session {
   uint8_t stale_resets = 0;    // resets sent at a connection the target still held
   uint8_t stale_moves = 0;     // times the copy moved port for such a connection
   // The client reused a port online while the earlier copy on it still ran:
-  // the new copy waits (kPortWait) until the earlier one is done with it.
-  uint32_t successor = UINT32_MAX;    // slot of the copy waiting for this one's port
-  uint32_t predecessor = UINT32_MAX;  // kPortWait: slot of the copy holding the port
+  // the new copy queues (kPortWait) until the ones before it are done.
+  uint32_t successor = UINT32_MAX;    // next copy queued for this port
+  uint32_t predecessor = UINT32_MAX;  // kPortWait: the copy before it in the queue
   TimePoint port_deadline{};          // kPortWait: then it moves to another port
 
   // Client -> target, in the client's sequence space.

@@ -145,18 +145,19 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   // The client reused a port online; the target may still see the earlier
   // copy on it. A finished copy gives the port up at once (the target takes
   // a new SYN over its TIME_WAIT, as it did online). A running one keeps
-  // it, and the new copy waits until it is done, so the target sees the
-  // connections of a port one after the other, as the online server did.
-  // A copy already waiting there, a wait that runs out, or a port held by
-  // another client's copy (-n, -c) moves the copy.
+  // it, and the new copy queues behind it (and behind copies already
+  // waiting there), so the target sees the connections of a port one after
+  // the other, as the online server did, and never more of them at once
+  // than production had. A wait that runs out, a full queue, or a port
+  // held by another client's copy (-n, -c) moves the copy.
   uint32_t holder = SessionTable<Session>::kNil;
   if (const uint32_t old = table_.find(key); old != SessionTable<Session>::kNil) {
-    if (table_.at(old).state == SessionState::kClosed) {
+    const Session& o = table_.at(old);
+    if (o.state == SessionState::kClosed) {
       erase(old, now);
-    } else if (const Session& o = table_.at(old);
-               o.origin == origin && o.copy == copy && o.successor == SessionTable<Session>::kNil &&
-               config_.port_wait.count() > 0) {
-      holder = old;
+    } else if (o.origin == origin && o.copy == copy && config_.port_wait.count() > 0 &&
+               (holder = queue_tail(old)) != SessionTable<Session>::kNil) {
+      // waits behind `holder`
     } else if (!free_wire_key(key, now)) {
       ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
       return nullptr;
@@ -215,12 +216,33 @@ bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
   return true;
 }
 
-// The copy that held a waiting session's port is gone: the waiting one
-// takes the port (another one if something took it meanwhile) and starts.
+// The last copy queued for the port `head` holds; kNil when the queue is
+// full (the new copy moves instead).
+uint32_t SessionEngine::queue_tail(uint32_t head) const {
+  constexpr uint32_t kMaxQueued = 16;
+  uint32_t tail = head;
+  for (uint32_t n = 0; table_.at(tail).successor != SessionTable<Session>::kNil; ++n) {
+    if (n + 1 >= kMaxQueued) return SessionTable<Session>::kNil;
+    tail = table_.at(tail).successor;
+  }
+  return tail;
+}
+
+// A waiting copy leaves its port's queue; the ones behind it move up.
+void SessionEngine::leave_queue(Session& s) {
+  constexpr uint32_t kNil = SessionTable<Session>::kNil;
+  if (s.predecessor != kNil) table_.at(s.predecessor).successor = s.successor;
+  if (s.successor != kNil) table_.at(s.successor).predecessor = s.predecessor;
+  s.predecessor = s.successor = kNil;
+}
+
+// The copy that held a port is gone: the first one queued for it takes the
+// port (another one if something took it meanwhile) and starts; the rest of
+// the queue waits behind it.
 void SessionEngine::take_port(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
   s.predecessor = SessionTable<Session>::kNil;
-  if (!s.in_use || s.state != SessionState::kPortWait) return;
+  if (!s.in_use || s.state != SessionState::kPortWait) return;  // waiters leave the queue when they end
   if (table_.find(s.key) != SessionTable<Session>::kNil) {
     launch_moved(s, slot, now);
     return;
@@ -231,8 +253,7 @@ void SessionEngine::take_port(uint32_t slot, TimePoint now) {
 
 // The wait ran out: the earlier copy keeps the port, this one moves.
 void SessionEngine::stop_waiting(Session& s, uint32_t slot, TimePoint now) {
-  table_.at(s.predecessor).successor = SessionTable<Session>::kNil;
-  s.predecessor = SessionTable<Session>::kNil;
+  leave_queue(s);
   launch_moved(s, slot, now);
 }
 
@@ -952,7 +973,9 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.rto_deadline = s.persist_deadline = {};
   s.holding = false;
   s.linger_deadline = now + config_.linger;
-  // A copy waiting for this port takes it now; this one does not linger.
+  // A copy that ends while it waits leaves the queue; one that held the
+  // port hands it to the first copy queued for it, and does not linger.
+  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
   if (s.successor != SessionTable<Session>::kNil) {
     erase(slot, now);
     return;
@@ -975,10 +998,9 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   // needs.
   if (s.ack_pending) send_ack(s);
   if (s.registered) registrar_.unregister_session(s.key);
-  const uint32_t heir = s.successor;
-  if (s.predecessor != SessionTable<Session>::kNil)
-    table_.at(s.predecessor).successor = SessionTable<Session>::kNil;
-  s.successor = s.predecessor = SessionTable<Session>::kNil;
+  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
+  const uint32_t heir = s.successor;  // queued for the port this one held
+  s.successor = SessionTable<Session>::kNil;
   lru_unlink(slot);
   wheel_.cancel(slot);
   free_segments(s);

@@ -54,6 +54,8 @@ class SessionEngine {
   bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
   bool free_wire_key(SessionKey& key, TimePoint now);
   bool launch(Session& s, uint32_t slot, TimePoint now);
+  uint32_t queue_tail(uint32_t head) const;
+  void leave_queue(Session& s);
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);

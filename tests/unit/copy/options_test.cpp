@@ -58,7 +58,7 @@ TEST(CopyOptions, LongNamesAndInterceptPort) {
 TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
   CopyOptions o;
   ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
-  EXPECT_EQ(o.engine.port_wait, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.engine.port_wait, std::chrono::milliseconds(10000));
   EXPECT_EQ(o.engine.move_ports.low, 1024);
   EXPECT_EQ(o.engine.move_ports.high, 32767);
   EXPECT_EQ(o.engine.max_syn_retransmits, 9);

@@ -723,7 +723,7 @@ TEST_F(EngineTest, WaitingCopyStartsWhenTheOldOneIsLost) {
 }
 
 // The wait is bounded: an old copy that runs on keeps the port, the new one
-// moves to the move range; a third connection on the port moves at once.
+// moves to the move range.
 TEST_F(EngineTest, WaitingCopyMovesWhenTheWaitRunsOut) {
   auto cfg = default_config();
   cfg.port_wait = 1s;
@@ -746,17 +746,55 @@ TEST_F(EngineTest, WaitingCopyMovesWhenTheWaitRunsOut) {
   EXPECT_EQ(c().ports_moved, 1u);
   ASSERT_EQ(reg.registered.size(), 2u);
   EXPECT_EQ(reg.registered[1].client_port, sent[0].pkt.sport);
-  // The port is reused online once more: nobody waits on it now, so the
-  // newest copy waits again; one more while it waits moves at once.
-  capture({.seq = 60000, .flags = S, .mss = 1460});
+}
+
+// Connections reusing a port while its copies still run queue up behind
+// them and take the port one after the other, in the order they came.
+TEST_F(EngineTest, CopiesQueueForAPortInOrder) {
+  make();
+  capture({.seq = 1000, .flags = S, .mss = 1460});
+  out.take();
+  for (uint32_t isn : {20000u, 30000u, 40000u}) capture({.seq = isn, .flags = S, .mss = 1460});
   EXPECT_TRUE(out.take().empty());
-  capture({.seq = 70000, .flags = S, .mss = 1460});
-  sent = out.take();
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].pkt.seq, 70000u);
-  EXPECT_NE(sent[0].pkt.sport, kClientPort);
-  EXPECT_EQ(c().ports_waited, 2u);
-  EXPECT_EQ(c().ports_moved, 2u);
+  EXPECT_EQ(c().ports_waited, 3u);
+  EXPECT_EQ(engine->active_sessions(), 4u);
+  // Each copy the target refuses hands the port to the next in the queue.
+  uint32_t holder_isn = 1000;
+  for (uint32_t isn : {20000u, 30000u, 40000u}) {
+    reply({.seq = 0, .ack = holder_isn + 1, .flags = R | A});
+    const auto sent = out.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(sent[0].pkt.syn());
+    EXPECT_EQ(sent[0].pkt.seq, isn);
+    EXPECT_EQ(sent[0].pkt.sport, kClientPort);
+    holder_isn = isn;
+  }
+  EXPECT_EQ(c().ports_moved, 0u);
+}
+
+// A copy that ends while it waits (here: evicted from a full table) leaves
+// the queue; the one behind it moves up and takes the port in its turn.
+TEST_F(EngineTest, WaiterThatEndsLeavesTheQueue) {
+  auto cfg = default_config();
+  cfg.max_sessions = 3;
+  make(cfg);
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});  // in flight: not evictable
+  capture({.seq = 20000, .flags = S, .mss = 1460});  // queued, nothing buffered: evictable
+  capture({.seq = 30000, .flags = S, .mss = 1460});  // queued behind it
+  capture({.seq = 30001, .ack = 1, .flags = A | P, .data = "x"});
+  out.take();
+  // The table is full: a newcomer evicts the idle waiter.
+  capture({.seq = 50000, .flags = S, .mss = 1460, .sport = 2});
+  out.take();
+  EXPECT_EQ(c().sessions_evicted[static_cast<size_t>(EvictReason::kIdle)], 1u);
+  reply({.seq = 70001, .ack = 1001, .flags = R | A});  // the holder is reset
+  const auto sent = out.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_TRUE(sent[0].pkt.rst()) << "the holder's side is reset";
+  EXPECT_TRUE(sent[1].pkt.syn());
+  EXPECT_EQ(sent[1].pkt.seq, 30000u) << "the copy behind the evicted one";
+  EXPECT_EQ(sent[1].pkt.sport, kClientPort);
 }
 
 // The reply that completes a session and the client's SYN reusing its port
