@@ -414,8 +414,8 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         const std::string low(text.substr(0, dash));
         const std::string high(dash == std::string_view::npos ? "" : text.substr(dash + 1));
         PortRange range;
-        if (dash == std::string_view::npos || !parse_number<uint16_t>(low.c_str(), 1, 65535, range.low) ||
-            !parse_number<uint16_t>(high.c_str(), 1, 65535, range.high) || range.high < range.low)
+        if (dash == std::string_view::npos || !parse_number<uint16_t>(low.c_str(), 1, 65535, range.lo) ||
+            !parse_number<uint16_t>(high.c_str(), 1, 65535, range.hi) || range.hi < range.lo)
           return fail(bad("--move-ports", v, "expected LOW-HIGH, 1 <= LOW <= HIGH <= 65535"));
         out.engine.move_ports = range;
         break;

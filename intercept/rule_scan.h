@@ -10,13 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace tc::intercept {
+#include "common/port_range.h"
 
-struct PortRange {
-  uint16_t lo = 0;
-  uint16_t hi = 0;
-  friend bool operator==(const PortRange&, const PortRange&) = default;
-};
+namespace tc::intercept {
 
 struct QueueRule {
   std::string where;              // "iptables filter/TCPCOPY_INTERCEPT", "nft ip tcpcopy_intercept/output"

@@ -40,7 +40,7 @@ struct EngineConfig {
   // Traffic shaping.
   uint16_t copies = 1;                    // -n: copies of every session
   uint16_t instance = 0;                  // -f: shifts client ports apart between instances
-  PortRange move_ports;                   // --move-ports: client ports for copies that must move
+  PortRange move_ports{1024, 32767};      // --move-ports: client ports for copies that must move
   uint8_t sample_percent = 100;           // -r: share of sessions replayed
   Duration ramp{};                        // -g: time to ramp the share up from 0
   ClientMap client_map;                   // -c: client addresses the target sees

@@ -11,24 +11,18 @@
 
 #include <cstdint>
 
+#include "common/port_range.h"
+
 namespace tc {
-
-struct PortRange {
-  uint16_t low = 1024;
-  uint16_t high = 32767;
-
-  uint32_t size() const { return uint32_t{high} - low + 1; }
-  bool contains(uint16_t port) const { return port >= low && port <= high; }
-};
 
 class PortRotor {
  public:
-  // `seed` spreads the start, so instances (-f) sharing a target do not
-  // walk the range in step.
+  // `range` must not be empty. `seed` spreads the start, so instances (-f)
+  // sharing a target do not walk the range in step.
   explicit PortRotor(PortRange range, uint32_t seed = 0) : range_(range), offset_(seed % range.size()) {}
 
   uint16_t next() {
-    const auto port = static_cast<uint16_t>(range_.low + offset_);
+    const auto port = static_cast<uint16_t>(range_.lo + offset_);
     offset_ = offset_ + 1 == range_.size() ? 0 : offset_ + 1;
     return port;
   }

@@ -59,8 +59,8 @@ TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
   CopyOptions o;
   ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
   EXPECT_EQ(o.engine.port_wait, std::chrono::milliseconds(10000));
-  EXPECT_EQ(o.engine.move_ports.low, 1024);
-  EXPECT_EQ(o.engine.move_ports.high, 32767);
+  EXPECT_EQ(o.engine.move_ports.lo, 1024);
+  EXPECT_EQ(o.engine.move_ports.hi, 32767);
   EXPECT_EQ(o.engine.max_syn_retransmits, 9);
   CopyOptions p;
   auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--port-wait", "0", "--move-ports", "61000-65535",
@@ -69,8 +69,8 @@ TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
   ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
   EXPECT_EQ(p.engine.max_syn_retransmits, 3);
   EXPECT_EQ(p.engine.port_wait, Duration{0});
-  EXPECT_EQ(p.engine.move_ports.low, 61000);
-  EXPECT_EQ(p.engine.move_ports.high, 65535);
+  EXPECT_EQ(p.engine.move_ports.lo, 61000);
+  EXPECT_EQ(p.engine.move_ports.hi, 65535);
 }
 
 TEST(CopyOptions, BatchWait) {

@@ -1173,7 +1173,7 @@ TEST_F(EngineTest, MovedCopyTakesThePortOfALingeringSession) {
   auto cfg = default_config();
   cfg.port_wait = 0s;
   make(cfg);
-  const uint16_t kCandidate = default_config().move_ports.low;  // the rotor's first port
+  const uint16_t kCandidate = default_config().move_ports.lo;  // the rotor's first port
   capture({.seq = 5000, .flags = S, .mss = 1460, .sport = kCandidate});
   reply({.seq = 60000, .ack = 5001, .flags = S | A, .mss = 1460, .dport = kCandidate});
   reply({.seq = 60001, .ack = 5001, .flags = R, .dport = kCandidate});  // over: lingers
@@ -1194,7 +1194,7 @@ TEST_F(EngineTest, MovedCopyTakesThePortOfALingeringSession) {
 // again only after the whole range has, and a live session's port is passed.
 TEST_F(EngineTest, MovedCopiesTakePortsOfTheMoveRangeInTurn) {
   auto cfg = default_config();
-  cfg.move_ports = {.low = 2000, .high = 2002};
+  cfg.move_ports = {.lo = 2000, .hi = 2002};
   cfg.port_wait = 0s;
   make(cfg);
   // A live session on 2001, a client port inside the move range.
