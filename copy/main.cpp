@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/process/capabilities.h"
 #include "common/process/daemon.h"
+#include "common/process/sched_policy.h"
 #include "common/process/signal_watch.h"
 #include "copy/doctor.h"
 #include "copy/options.h"
@@ -56,6 +57,7 @@ int main(int argc, char* argv[]) {
   try {
     SignalWatch::block();
     TcpcopyApp app(options, log);  // sockets first: start-up errors reach the shell
+    TC_LOG(log, kInfo, "%s", apply_sched_policy(options.sched_policy).c_str());
     if (options.daemon) daemonize();
     std::optional<PidFile> pid;
     if (!options.pid_file.empty()) pid.emplace(options.pid_file);

@@ -38,6 +38,7 @@ enum LongOnly : int {
   kPcapFile,
   kRepeat,
   kBatchWait,
+  kSchedPolicy,
   kPortWait,
   kMovePorts,
   kSynRetries,
@@ -76,6 +77,7 @@ const option kLongOptions[] = {
     {"pid-file", required_argument, nullptr, 'P'},
     {"stats-interval", required_argument, nullptr, kStatsInterval},
     {"batch-wait", required_argument, nullptr, kBatchWait},
+    {"sched-policy", required_argument, nullptr, kSchedPolicy},
     {"metrics", required_argument, nullptr, kMetrics},
     {"check", no_argument, nullptr, kCheck},
     {"secret-file", required_argument, nullptr, kSecretFile},
@@ -309,6 +311,9 @@ Resources:
                              before the next, so packets are handled in batches:
                              fewer wakeups, at most US of added delay to the
                              copy; 0-10000, 0 = off (default 50)
+      --sched-policy P       batch: SCHED_BATCH, the daemon's wakeups never
+                             preempt the production server, it runs in fewer,
+                             longer turns (default); normal: SCHED_OTHER
 
 Running:
   -l, --log FILE             log file (default: stderr)
@@ -463,6 +468,12 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         uint32_t us = 0;
         if (!parse_number<uint32_t>(v, 0, 10000, us)) return fail(bad("--batch-wait", v, "expected 0-10000 microseconds"));
         out.batch_wait = std::chrono::microseconds(us);
+        break;
+      }
+      case kSchedPolicy: {
+        const std::optional<SchedPolicy> p = parse_sched_policy(v);
+        if (!p) return fail(bad("--sched-policy", v, "expected batch or normal"));
+        out.sched_policy = *p;
         break;
       }
       case kMetrics: {

@@ -10,6 +10,7 @@
 #include "common/ip_address.h"
 #include "common/log.h"
 #include "common/mac_address.h"
+#include "common/process/sched_policy.h"
 #include "copy/engine/engine_config.h"
 
 namespace tc {
@@ -40,6 +41,7 @@ struct CopyOptions {
   std::string pid_file;              // -P
   Duration stats_interval = 10s;     // 0: only at exit
   std::chrono::microseconds batch_wait{50};  // --batch-wait: wakeup coalescing; 0: off
+  SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit
   std::string secret_file;           // --secret-file; empty: no authentication

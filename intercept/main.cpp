@@ -16,6 +16,7 @@
 #include "intercept/options.h"
 #include "common/process/capabilities.h"
 #include "common/process/daemon.h"
+#include "common/process/sched_policy.h"
 #include "common/process/signal_watch.h"
 
 namespace {
@@ -72,6 +73,8 @@ int main(int argc, char** argv) {
   }
   try {
     InterceptApp app(options, log);
+    // Before the queue threads start: they inherit it.
+    TC_LOG(log, kInfo, "%s", apply_sched_policy(options.sched_policy).c_str());
     if (options.daemon) daemonize();
     std::optional<PidFile> pid_file;
     if (!options.pid_file.empty()) pid_file.emplace(options.pid_file);

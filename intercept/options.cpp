@@ -27,6 +27,7 @@ enum LongOnly : int {
   kOptTargetPorts,
   kOptQueueBalance,
   kOptBatchWait,
+  kOptSchedPolicy,
 };
 
 constexpr const char* kShortOptions = ":x:p:b:q:s:t:l:dP:hvi:F:B:S:";
@@ -47,6 +48,7 @@ const option kLongOptions[] = {
     {"pid-file", required_argument, nullptr, 'P'},
     {"stats-interval", required_argument, nullptr, kOptStatsInterval},
     {"batch-wait", required_argument, nullptr, kOptBatchWait},
+    {"sched-policy", required_argument, nullptr, kOptSchedPolicy},
     {"metrics", required_argument, nullptr, kOptMetrics},
     {"check", no_argument, nullptr, kOptCheck},
     {"check-client", required_argument, nullptr, kOptCheckClient},
@@ -268,6 +270,10 @@ std::string parse_options(int argc, char* const argv[], Options& out) {
         break;
       case kOptStatsInterval: err = set_uint(c, optarg, 0, 86400, out.stats_interval_s); break;
       case kOptBatchWait: err = set_uint(c, optarg, 0, 10000, out.batch_wait_us); break;
+      case kOptSchedPolicy:
+        if (const std::optional<SchedPolicy> p = parse_sched_policy(optarg)) out.sched_policy = *p;
+        else err = bad_value(c, optarg, "batch or normal");
+        break;
       case kOptMetrics: {
         std::string why;
         out.metrics = parse_endpoint(optarg, 0, why);
@@ -347,6 +353,9 @@ that the target routes the replies to, and captures them there with libpcap.
                             the next, so replies are handled in batches: fewer
                             wakeups, at most US of added delay; 0-10000, 0 = off
                             (default 50)
+      --sched-policy P      batch: SCHED_BATCH, wakeups for replies never preempt
+                            the target's server, fewer and longer turns (default);
+                            normal: SCHED_OTHER
   -l, --log FILE            log file (default stderr; SIGHUP reopens it)
       --log-level LEVEL     debug, info, warn or error (default info)
   -d, --daemon              run in the background

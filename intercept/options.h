@@ -12,6 +12,7 @@
 #include "common/ip_address.h"
 #include "common/wire.h"
 #include "common/log.h"
+#include "common/process/sched_policy.h"
 
 namespace tc::intercept {
 
@@ -45,6 +46,7 @@ struct Options {
   std::string pid_file;
   uint32_t stats_interval_s = 10;    // 0: no periodic counter lines
   uint32_t batch_wait_us = 50;       // --batch-wait: wakeup coalescing; 0: off
+  SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit
   std::vector<IpAddress> check_clients;  // --check-client: routes for replies to these

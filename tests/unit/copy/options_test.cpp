@@ -86,6 +86,16 @@ TEST(CopyOptions, BatchWait) {
   }
 }
 
+TEST(CopyOptions, SchedPolicy) {
+  CopyOptions o;
+  ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
+  EXPECT_EQ(o.sched_policy, SchedPolicy::kBatch) << "the documented default";
+  CopyOptions n;
+  const ParseResult r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--sched-policy", "normal"}, n);
+  ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
+  EXPECT_EQ(n.sched_policy, SchedPolicy::kNormal);
+}
+
 TEST(CopyOptions, TrafficShaping) {
   CopyOptions o;
   auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-n", "3", "-f", "2", "-r", "50", "-g", "-c",
@@ -173,7 +183,7 @@ TEST(CopyOptions, HelpAndVersion) {
   for (const char* name : {"--transfer", "--intercept", "--intercept-port", "--connections", "--mtu", "--mss",
                            "--session-timeout", "--idle-timeout", "--rto", "--only-full-sessions", "--no-hold",
                            "--hold-timeout", "--syn-retries", "--port-wait", "--move-ports", "--lonely", "--memory", "--max-sessions", "--log", "--log-level",
-                           "--daemon", "--pid-file", "--stats-interval", "--batch-wait", "--help", "--version", "--copies",
+                           "--daemon", "--pid-file", "--stats-interval", "--batch-wait", "--sched-policy", "--help", "--version", "--copies",
                            "--instance", "--percentage", "--gradually", "--client-address", "--local-address",
                            "--metrics", "--check", "--interface", "--filter", "--buffer-size", "--snaplen",
                            "--output-interface", "--dst-mac", "--pcap-file", "--accelerate", "--idle-threshold",
@@ -230,6 +240,8 @@ TEST(CopyOptions, EveryBadValueIsNamed) {
       {{"--stats-interval", "-1"}, "'-1' for --stats-interval"},
       {{"--batch-wait", "10001"}, "'10001' for --batch-wait"},
       {{"--batch-wait", "1ms"}, "'1ms' for --batch-wait"},
+      {{"--sched-policy", "fifo"}, "'fifo' for --sched-policy"},
+      {{"--sched-policy", "Batch"}, "'Batch' for --sched-policy"},
       {{"--secret-file", ""}, "'' for --secret-file"},
       {{"-C", "0"}, "'0' for -C"},
       {{"-M", "1e3"}, "'1e3' for -M"},

@@ -30,6 +30,7 @@ TEST(Options, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(o.route_timeout_s, 120u);
   EXPECT_EQ(o.stats_interval_s, 10u);
   EXPECT_EQ(o.batch_wait_us, 50u);
+  EXPECT_EQ(o.sched_policy, SchedPolicy::kBatch);
   EXPECT_TRUE(o.passlist.empty());
   EXPECT_TRUE(o.bind.empty());
   EXPECT_FALSE(o.daemon);
@@ -109,7 +110,7 @@ TEST(Options, HelpListsEveryLongOption) {
   const std::string help = usage_text("intercept");
   for (const char* name : {"--mode", "--passlist", "--port", "--bind", "--queue-num", "--queue-maxlen", "--hash-size",
                            "--route-timeout", "--log", "--log-level", "--daemon", "--pid-file", "--stats-interval",
-                           "--batch-wait", "--metrics", "--check", "--check-port", "--check-client", "--interface", "--filter",
+                           "--batch-wait", "--sched-policy", "--metrics", "--check", "--check-port", "--check-client", "--interface", "--filter",
                            "--target-ports", "--buffer-size", "--snaplen", "--help", "--version", "assistant"})
     EXPECT_NE(help.find(name), std::string::npos) << name;
 }
@@ -243,7 +244,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"--queue-num", "-1"}, "--queue-num", "'-1'"},
                       BadCase{{"--stats-interval", "86401"}, "--stats-interval", "'86401'"},
                       BadCase{{"--batch-wait", "10001"}, "--batch-wait", "'10001'"},
-                      BadCase{{"--batch-wait", "-5"}, "--batch-wait", "'-5'"}));
+                      BadCase{{"--batch-wait", "-5"}, "--batch-wait", "'-5'"},
+                      BadCase{{"--sched-policy", "idle"}, "--sched-policy", "'idle'"}));
 
 TEST(Options, BatchWait) {
   Options o;
@@ -251,6 +253,14 @@ TEST(Options, BatchWait) {
   EXPECT_EQ(o.batch_wait_us, 0u);
   ASSERT_EQ(parse({"--batch-wait=10000"}, o), "");
   EXPECT_EQ(o.batch_wait_us, 10000u);
+}
+
+TEST(Options, SchedPolicy) {
+  Options o;
+  ASSERT_EQ(parse({"--sched-policy", "normal"}, o), "");
+  EXPECT_EQ(o.sched_policy, SchedPolicy::kNormal);
+  ASSERT_EQ(parse({"--sched-policy=batch"}, o), "");
+  EXPECT_EQ(o.sched_policy, SchedPolicy::kBatch);
 }
 
 TEST(Options, QueueBalance) {
