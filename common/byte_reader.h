@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -79,12 +80,14 @@ class ByteWriter {
     for (int shift = 24; shift >= 0; shift -= 8) out_[pos_++] = static_cast<uint8_t>(v >> shift);
   }
   void bytes(std::span<const uint8_t> v) {
-    if (!room(v.size())) return;
-    for (uint8_t b : v) out_[pos_++] = b;
+    if (!room(v.size()) || v.empty()) return;
+    std::memcpy(out_.data() + pos_, v.data(), v.size());  // payloads: wide copies, not a byte loop
+    pos_ += v.size();
   }
   void zeros(size_t n) {
-    if (!room(n)) return;
-    for (size_t i = 0; i < n; ++i) out_[pos_++] = 0;
+    if (!room(n) || n == 0) return;
+    std::memset(out_.data() + pos_, 0, n);
+    pos_ += n;
   }
   // Overwrites a 16-bit field already written at `at`.
   void patch_be16(size_t at, uint16_t v) {

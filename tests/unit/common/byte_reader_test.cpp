@@ -43,4 +43,26 @@ TEST(ByteWriter, OverflowIsStickyAndWritesNothing) {
   EXPECT_EQ(out[4], 0);
 }
 
+TEST(ByteWriter, BytesAndZerosLandInOrderAndRespectTheEnd) {
+  std::array<uint8_t, 8> out;
+  out.fill(0xee);
+  ByteWriter w(out);
+  const uint8_t payload[] = {1, 2, 3};
+  w.u8(9);
+  w.bytes(payload);
+  w.bytes({});
+  w.zeros(2);
+  w.zeros(0);
+  EXPECT_FALSE(w.overflowed());
+  EXPECT_EQ(w.size(), 6u);
+  EXPECT_EQ(out, (std::array<uint8_t, 8>{9, 1, 2, 3, 0, 0, 0xee, 0xee}));
+  w.bytes(payload);  // 3 bytes into the last 2: nothing written
+  EXPECT_TRUE(w.overflowed());
+  EXPECT_EQ(w.size(), 6u);
+  EXPECT_EQ(out[6], 0xee);
+  EXPECT_EQ(out[7], 0xee);
+  w.zeros(1);  // sticky: no more writes once overflowed
+  EXPECT_EQ(out[6], 0xee);
+}
+
 }  // namespace tc
