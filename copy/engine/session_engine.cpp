@@ -52,7 +52,8 @@ SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegi
       pool_(config_.buffer_bytes),
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
       move_ports_(config_.move_ports, uint32_t{config_.instance} * 7919u),
-      start_(now) {
+      start_(now),
+      scratch_(config_.mtu) {
   ack_due_.reserve(config_.max_sessions);
 }
 
@@ -602,11 +603,12 @@ size_t SessionEngine::max_payload(const Session& s) const {
   const size_t opt = s.ts_ok ? 12 : 0;
   const size_t by_mtu = config_.mtu > ip + 20 + opt ? config_.mtu - ip - 20 - opt : 1;
   const size_t by_mss = s.target_mss > opt ? s.target_mss - opt : 1;
-  return std::min({by_mtu, by_mss, Segment::kCapacity});
+  return std::min(by_mtu, by_mss);
 }
 
-uint32_t SessionEngine::find_segment(const Session& s, uint32_t seq) const {
-  for (uint32_t id = s.seg_head; id != Segment::kNil; id = pool_.at(id).next) {
+uint32_t SessionEngine::find_segment(const Session& s, uint32_t seq, uint32_t from) const {
+  if (from == Segment::kNil || seq_lt(seq, pool_.at(from).seq)) from = s.seg_head;
+  for (uint32_t id = from; id != Segment::kNil; id = pool_.at(id).next) {
     const Segment& g = pool_.at(id);
     if (seq_lt(seq, g.seq)) return Segment::kNil;
     if (seq_lt(seq, g.seq + g.len)) return id;
@@ -620,7 +622,11 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   uint32_t id = Segment::kNil;
   while (seq_lt(s.snd_nxt, s.data_end)) {
     if (id == Segment::kNil || !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len)) {
-      id = id != Segment::kNil ? pool_.at(id).next : Segment::kNil;
+      // On to the segment holding snd_nxt: the packet just sent may have
+      // spanned several.
+      if (id != Segment::kNil)
+        do id = pool_.at(id).next;
+        while (id != Segment::kNil && !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len));
       if (id == Segment::kNil || !seq_le(pool_.at(id).seq, s.snd_nxt)) id = find_segment(s, s.snd_nxt);
       if (id == Segment::kNil) break;
     }
@@ -635,8 +641,9 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
       if (s.snd_una == s.snd_max && !armed(s.persist_deadline)) s.persist_deadline = now + s.rto;
       break;
     }
-    const uint32_t len = std::min({run_end(g, s.data_end) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
-    if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh)) break;
+    const uint32_t len =
+        std::min({run_end(g, s.snd_nxt, s.data_end, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
+    if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
     if (fresh) {
       if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt) {
         ++counters_.requests_replicated;
@@ -731,24 +738,25 @@ bool SessionEngine::rst_waits(Session& s, TimePoint now) {
 
 // End of the contiguous bytes from `g` up to (not into) the next request:
 // a packet never carries the start of a request that must be held or counted.
-uint32_t SessionEngine::run_end(const Segment& g, uint32_t data_end) const {
+// The walk stops once `limit` bytes past `from` are found: one packet's worth.
+uint32_t SessionEngine::run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const {
   uint32_t end = g.seq + g.len;
   for (uint32_t id = g.next; id != Segment::kNil && seq_lt(end, data_end); id = pool_.at(id).next) {
+    if (end - from >= limit) break;  // enough for one packet
     const Segment& h = pool_.at(id);
     if (h.seq != end || (h.flags & (Segment::kHold | Segment::kRequestStart))) break;
     end += h.len;
-    if (end - g.seq >= Segment::kCapacity) break;  // enough for one packet
   }
   return seq_lt(data_end, end) ? data_end : end;
 }
 
-bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags) {
+bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint) {
   // Payload inside one buffered segment is used in place; a packet that
   // spans segments is gathered into scratch first.
   std::span<const uint8_t> payload;
   if (len > 0) {
-    uint32_t id = find_segment(s, seq);
-    if (id == Segment::kNil) return false;
+    uint32_t id = find_segment(s, seq, hint);
+    if (id == Segment::kNil || len > scratch_.size()) return false;
     const Segment& first = pool_.at(id);
     if (seq_le(seq + len, first.seq + first.len)) {
       payload = std::span<const uint8_t>(pool_.data(id) + (seq - first.seq), len);

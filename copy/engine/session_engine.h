@@ -59,7 +59,7 @@ class SessionEngine {
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);
-  uint32_t run_end(const Segment& g, uint32_t data_end) const;
+  uint32_t run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const;
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
   void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
@@ -72,9 +72,11 @@ class SessionEngine {
   bool rst_waits(Session& s, TimePoint now);
   void send_syn(Session& s);
   void send_ack(Session& s);
-  bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags);
+  // `hint`: a segment at or before `seq` to search from (the list's head
+  // when kNil).
+  bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint = Segment::kNil);
   size_t max_payload(const Session& s) const;
-  uint32_t find_segment(const Session& s, uint32_t seq) const;
+  uint32_t find_segment(const Session& s, uint32_t seq, uint32_t from = Segment::kNil) const;
   void release_acked(Session& s);
   void on_timer(uint32_t slot, TimePoint now);
   void retransmit(Session& s, uint32_t slot, TimePoint now);
@@ -104,7 +106,7 @@ class SessionEngine {
   uint32_t lru_head_ = SessionTable<Session>::kNil;  // least recently active
   uint32_t lru_tail_ = SessionTable<Session>::kNil;
   uint16_t ip_id_ = 0;
-  std::array<uint8_t, Segment::kCapacity> scratch_{};
+  std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
 
 }  // namespace tc

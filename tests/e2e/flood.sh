@@ -37,8 +37,8 @@ log "after the flood: $created sessions created ($joined mid-stream), $active ac
 ((created > 20000)) || fail "only $created sessions created: the flood did not reach tcpcopy"
 ((joined > 1000)) || fail "only $joined sessions joined mid-stream: the data flood did not reach tcpcopy"
 ((evicted > 0)) || fail "a full table evicted nothing"
-# Segments are 2 KiB each: the buffer cap bounds them.
-((segments * 2048 <= MEMORY_MB * 1024 * 1024)) || fail "$segments buffered segments exceed -m $MEMORY_MB"
+# Segments are 512 bytes each: the buffer cap bounds them.
+((segments * 512 <= MEMORY_MB * 1024 * 1024)) || fail "$segments buffered segments exceed -m $MEMORY_MB"
 
 clean_run after
 expect_alive tcpcopy
