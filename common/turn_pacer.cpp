@@ -34,8 +34,8 @@ TurnPacer::TurnPacer(std::chrono::microseconds wait) : TurnPacer(wait, precise_s
 
 TurnPacer::TurnPacer(std::chrono::microseconds wait, Sleeper sleeper) : wait_(wait), sleeper_(std::move(sleeper)) {}
 
-void TurnPacer::end_of_turn(bool handled_io) {
-  if (!handled_io || wait_.count() <= 0) return;
+void TurnPacer::end_of_turn(size_t handled) {
+  if (handled < kMinBatch || wait_.count() <= 0) return;
   ++sleeps_;
   sleeper_(wait_);
 }

@@ -5,9 +5,16 @@
 // packets a second, the context switches cost more than the packets; the
 // price is at most `wait` of added latency. An idle loop is not affected:
 // it blocks until I/O as before.
+//
+// A turn that handled a single packet does not sleep: packets come one at a
+// time (one connection's request and its reply in turn, say), a wait would
+// only delay the next, and there is nothing to batch. Batching starts when
+// packets come faster than the loop turns, as adaptive interrupt
+// coalescing does on a NIC.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -23,8 +30,11 @@ class TurnPacer {
 
   // Called at the end of each turn, once its output is flushed, always by
   // the same thread (the default sleeper sets that thread's timer slack).
-  // `handled_io`: the turn was woken by (and handled) I/O.
-  void end_of_turn(bool handled_io);
+  // `handled`: the packets (or other input items) the turn handled; it
+  // sleeps when that is at least kMinBatch.
+  void end_of_turn(size_t handled);
+
+  static constexpr size_t kMinBatch = 2;
 
   uint64_t sleeps() const { return sleeps_; }
 

@@ -189,12 +189,15 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
-    const bool woken_by_io = loop_.run_once(timeout) > 0;
+    const uint64_t replies_before = engine_->counters().replies;
+    const uint64_t captured_before = engine_->counters().packets_captured;
+    loop_.run_once(timeout);
     now_ = monotonic_now();
     engine_->on_tick(now_);
     link_->tick(now_);
     end_of_turn();
-    pacer_.end_of_turn(woken_by_io);
+    pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
+                                  engine_->counters().packets_captured - captured_before));
     if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
       TC_LOG(log_, kInfo, "counters: %s", counters_line(false).c_str());
       next_stats = now_ + options_.stats_interval;
@@ -205,6 +208,14 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     }
   }
   end_of_turn();
+}
+
+// What the pacer weighs a turn by: its replies when it had any, as they
+// are what copies wait for (a turn of one reply must not sleep: that
+// copy's next request would wait out the sleep on every round trip, however
+// many captured packets came with it); else its captured packets.
+size_t TcpcopyApp::turn_batch(uint64_t replies, uint64_t captured) {
+  return static_cast<size_t>(replies > 0 ? replies : captured);
 }
 
 void TcpcopyApp::report(CounterSink& sink) const {

@@ -49,6 +49,7 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // Offline replay: true once the file is done and its sessions ended (or
   // the target stayed silent for the session timeout).
   bool replay_complete();
+  static size_t turn_batch(uint64_t replies, uint64_t captured);
 
   const CopyOptions& options_;
   Logger& log_;

@@ -126,12 +126,13 @@ int InterceptApp::run() {
   const Duration stats_every = std::chrono::seconds(options_.stats_interval_s);
   TimePoint next_stats = monotonic_now() + stats_every;
   while (!stop_) {
-    const bool woken_by_io = loop_.run_once(kTick) > 0;
+    turn_handled_ = 0;
+    loop_.run_once(kTick);
     const TimePoint now = monotonic_now();
     routes_.expire(now);
     control_.tick(now);
     control_.flush();
-    pacer_.end_of_turn(woken_by_io);
+    pacer_.end_of_turn(turn_handled_);
     if (options_.stats_interval_s > 0 && now >= next_stats) {
       log_counters("counters");
       next_stats = now + stats_every;
@@ -146,13 +147,14 @@ int InterceptApp::run() {
 
 void InterceptApp::on_replies_readable() {
   dispatcher_.set_now(monotonic_now());
-  source_->drain(dispatcher_);
+  turn_handled_ += source_->drain(dispatcher_);
   control_.flush();
 }
 
 void InterceptApp::on_worker_headers(QueueWorker& worker) {
   dispatcher_.set_now(monotonic_now());
-  worker.take([this](const SessionKey& key, std::span<const uint8_t> header) { dispatcher_.route(key, header); });
+  turn_handled_ +=
+      worker.take([this](const SessionKey& key, std::span<const uint8_t> header) { dispatcher_.route(key, header); });
   control_.flush();
   if (const std::string why = worker.failure(); !why.empty() && !stop_) {
     TC_LOG(log_, kError, "queue thread stopped: %s; shutting down", why.c_str());

@@ -51,6 +51,7 @@ class InterceptApp {
   Logger& log_;
   EventLoop loop_;
   TurnPacer pacer_;
+  size_t turn_handled_ = 0;  // replies (or headers from the queue threads) this turn
   RouteTable routes_;
   ControlServer control_;
   ReplyDispatcher dispatcher_;

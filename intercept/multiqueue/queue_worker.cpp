@@ -84,14 +84,15 @@ void QueueWorker::run() {
       if (fds[0].revents == 0) continue;
       uint64_t before;
       uint64_t after;
+      size_t handled;
       {
         std::lock_guard lock(mu_);
         before = decider_.handed_off();
-        source_.drain(decider_);
+        handled = source_.drain(decider_);
         after = decider_.handed_off();
       }
       if (after != before) signal_fd(notify_.get());
-      pacer_.end_of_turn(true);
+      pacer_.end_of_turn(handled);
     }
   } catch (const std::exception& e) {
     std::lock_guard lock(mu_);

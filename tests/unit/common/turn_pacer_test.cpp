@@ -15,14 +15,16 @@ namespace {
 
 using std::chrono::microseconds;
 
-TEST(TurnPacer, SleepsOnlyAfterTurnsThatHandledIo) {
+TEST(TurnPacer, SleepsOnlyAfterTurnsThatHandledABatch) {
   std::vector<microseconds> slept;
   TurnPacer pacer(microseconds(150), [&](microseconds d) { slept.push_back(d); });
-  pacer.end_of_turn(false);  // a timer turn: the loop was idle
+  pacer.end_of_turn(0);  // a timer turn: the loop was idle
   EXPECT_TRUE(slept.empty());
-  pacer.end_of_turn(true);
-  pacer.end_of_turn(true);
-  pacer.end_of_turn(false);
+  pacer.end_of_turn(1);  // one packet: nothing to batch, the next one must not wait
+  EXPECT_TRUE(slept.empty());
+  pacer.end_of_turn(TurnPacer::kMinBatch);
+  pacer.end_of_turn(40);
+  pacer.end_of_turn(1);
   ASSERT_EQ(slept.size(), 2u);
   EXPECT_EQ(slept[0], microseconds(150));
   EXPECT_EQ(slept[1], microseconds(150));
@@ -32,7 +34,7 @@ TEST(TurnPacer, SleepsOnlyAfterTurnsThatHandledIo) {
 TEST(TurnPacer, ZeroWaitNeverSleeps) {
   int calls = 0;
   TurnPacer pacer(microseconds(0), [&](microseconds) { ++calls; });
-  for (int i = 0; i < 10; ++i) pacer.end_of_turn(true);
+  for (int i = 0; i < 10; ++i) pacer.end_of_turn(100);
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(pacer.sleeps(), 0u);
 }
@@ -40,7 +42,7 @@ TEST(TurnPacer, ZeroWaitNeverSleeps) {
 TEST(TurnPacer, RealSleepLastsAtLeastTheWait) {
   TurnPacer pacer(microseconds(2000));
   const TimePoint before = monotonic_now();
-  pacer.end_of_turn(true);
+  pacer.end_of_turn(TurnPacer::kMinBatch);
   EXPECT_GE(monotonic_now() - before, std::chrono::microseconds(2000));
 }
 
