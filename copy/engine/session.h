@@ -80,7 +80,10 @@ struct Session {
   uint32_t ref_ack = 0;        // client's ack (online space) on its last data
   uint32_t online_base = 0;    // client's first ack: online output counts from here
   uint32_t answer_bytes = 0;   // target payload since our last new data
-  uint32_t answer_total = 0;   // target payload since the session began
+  uint32_t answer_total = 0;   // target payload since the session began (FIN holds)
+  // The same for request holds, plus what answers taken as whole on quiet
+  // fell short of online's.
+  uint32_t answer_credit = 0;
   TimePoint last_target_data{};
   bool holding = false;        // a request or FIN waits for the target's answer
   bool hold_is_fin = false;

@@ -588,6 +588,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
       const uint32_t fresh = end - s.rcv_nxt - (pkt.fin() ? 1 : 0);
       s.answer_bytes += fresh;
       s.answer_total += fresh;
+      s.answer_credit += fresh;
       s.last_target_data = now;
       counters_.response_bytes += fresh;
     }
@@ -691,7 +692,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
 // the target stayed silent for the hold timeout. The online FIN, if any,
 // is one byte of a FIN's `expect`.
 SessionEngine::Answer SessionEngine::answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const {
-  if (seq_ge(s.answer_total, expect) || (fin && (s.target_fin || seq_ge(s.answer_total + 1, expect))))
+  if (fin ? s.target_fin || seq_ge(s.answer_total + 1, expect) : seq_ge(s.answer_credit, expect))
     return Answer::kAnswered;
   if (!fin && s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) return Answer::kAnswered;
   const TimePoint since = std::max(s.hold_since, s.last_target_data);
@@ -712,6 +713,13 @@ bool SessionEngine::hold(Session& s, uint32_t expect, bool fin, TimePoint now) {
     return true;
   }
   if (a == Answer::kTimedOut) ++counters_.hold_timeouts;
+  // An answer taken as whole though shorter than online's counts as
+  // online's length for the requests after it; else the shortfall stays and
+  // every later request of the session waits for quiet too (a Redis counter
+  // one digit shorter on the target made each copy of a session wait
+  // 50 ms). The FIN keeps to the real total: if the answer was only paused,
+  // its rest must not pass for the next one's and let the FIN cut it.
+  if (!fin && seq_lt(s.answer_credit, expect)) s.answer_credit = expect;
   s.holding = false;
   return false;
 }

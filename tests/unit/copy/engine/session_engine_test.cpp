@@ -158,6 +158,29 @@ TEST_F(EngineTest, ShorterAnswerEndsAfterQuiet) {
   EXPECT_EQ(c().hold_timeouts, 0u);
 }
 
+TEST_F(EngineTest, ShortfallOfOneAnswerDoesNotHoldTheNextOnes) {
+  auto cfg = default_config();
+  cfg.answer_quiet = 50ms;
+  make(cfg);
+  handshake(1000, 70000);
+  // Online: 500 bytes answered req1, 500 more req2.
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req1"});
+  capture({.seq = 1005, .ack = 9501, .flags = A | P, .data = "req2"});
+  capture({.seq = 1009, .ack = 10001, .flags = A | P, .data = "req3"});
+  reply({.seq = 70001, .ack = 1005, .flags = A | P, .payload_len = 498});  // two bytes short
+  out.take();
+  advance(60ms);  // quiet: req1's answer is taken as whole
+  auto sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].payload(), "req2");
+  // req2's answer has online's length: req3 goes at once, not after quiet.
+  reply({.seq = 70499, .ack = 1009, .flags = A | P, .payload_len = 500});
+  sent = out.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].payload(), "req3");
+  EXPECT_EQ(c().requests_replicated, 3u);
+}
+
 TEST_F(EngineTest, HeldRequestGoesAfterHoldTimeout) {
   auto cfg = default_config();
   cfg.hold_timeout = 500ms;
