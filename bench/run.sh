@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: real nginx and Redis in the namespace topology of the e2e tests
 # (client -> online -> target), driven by wrk (keep-alive, and one
-# connection per request) and by redis-benchmark (pipelined). Each workload
-# runs twice: without replication, then with intercept and tcpcopy. Prints
-# a markdown table:
+# connection per request) and by redis-benchmark (pipelined on 50
+# connections; and serial: one connection, each command after the answer to
+# the one before). Each workload runs twice: without replication, then with
+# intercept and tcpcopy. Prints a markdown table:
 #   online rate without / with replication and their ratio,
 #   the share of online requests that reached the target,
+#   how long after the load the target had them all (how far the copies
+#   trailed production),
 #   CPU seconds per 10,000 replicated requests of tcpcopy and intercept
 #   (user + system, from the start of the load until the target settled),
 #   and of the online server per 10,000 online requests (during the load:
@@ -13,7 +16,8 @@
 #   peak RSS of each daemon.
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
-#   [--redis-requests N] [--only keepalive|close|redis]...
+#   [--redis-requests N] [--serial-requests N]
+#   [--only keepalive|close|redis|redis-serial]...
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
 #   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
 #                   intercept --queue-balance reads them, a thread each)
@@ -29,14 +33,15 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../tests/e2e/lib.sh
 source "$BENCH_DIR/../tests/e2e/lib.sh"
 
-seconds=10 conns=50 redis_requests=400000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
+seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --redis-requests) redis_requests=$2; shift 2 ;;
+    --serial-requests) serial_requests=$2; shift 2 ;;
     --only) workloads+=("$2"); shift 2 ;;
     --tcpcopy-args) tcpcopy_args=$2; shift 2 ;;
     --intercept-args) intercept_args=$2; shift 2 ;;
@@ -47,7 +52,7 @@ while (($#)); do
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in "$seconds" "$conns" "$redis_requests" "${E2E_QUEUES:-1}"; do
+for n in "$seconds" "$conns" "$redis_requests" "$serial_requests" "${E2E_QUEUES:-1}"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive number" >&2; exit 2; }
 done
 ((seconds <= 120)) || { echo "bench: --seconds $seconds: at most 120" >&2; exit 2; }
@@ -55,9 +60,10 @@ if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 
   echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
   exit 2
 fi
-((${#workloads[@]})) || workloads=(keepalive close redis)
+((${#workloads[@]})) || workloads=(keepalive close redis redis-serial)
 for w in "${workloads[@]}"; do
-  [[ $w == keepalive || $w == close || $w == redis ]] || { echo "bench: unknown workload '$w'" >&2; exit 2; }
+  [[ $w == keepalive || $w == close || $w == redis || $w == redis-serial ]] ||
+    { echo "bench: unknown workload '$w'" >&2; exit 2; }
 done
 
 ((inline_rx)) || export E2E_RX_THREAD=1
@@ -104,7 +110,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
 # it, nginx workers included: the machine's speed, measured in the same run.
 server_ticks() {
   local main=${E2E_PID[nginx-online]}
-  [[ $1 == redis ]] && main=${E2E_PID[redis-online]}
+  [[ $1 == redis* ]] && main=${E2E_PID[redis-online]}
   local pid sum=0 t
   for pid in "$main" $(pgrep -P "$main"); do
     t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
@@ -129,16 +135,24 @@ load() {
         -c "$conns" 2>&1) || fail "redis-benchmark failed: $out"
       tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
       ;;
+    redis-serial)
+      redis_online FLUSHALL >/dev/null
+      redis_target FLUSHALL >/dev/null
+      local out
+      out=$(in_client timeout 300 redis-benchmark -h "$ONLINE_ADDR" -p 6379 -q -t incr -n "$serial_requests" -P 1 \
+        -c 1 2>&1) || fail "redis-benchmark failed: $out"
+      tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
+      ;;
   esac
 }
 
 # online_count / target_count WORKLOAD PREFIX: requests each server handled.
 online_count() {
-  if [[ $1 == redis ]]; then redis_online GET counter:__rand_int__; else count_requests online "^GET /r/$2/"; fi
+  if [[ $1 == redis* ]]; then redis_online GET counter:__rand_int__; else count_requests online "^GET /r/$2/"; fi
 }
 target_count() {
   local n
-  if [[ $1 == redis ]]; then
+  if [[ $1 == redis* ]]; then
     n=$(redis_target GET counter:__rand_int__)
     echo "${n:-0}"
   else
@@ -171,9 +185,11 @@ for workload in "${workloads[@]}"; do
   start_tcpcopy $tcpcopy_args
   t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept) s0=$(server_ticks "$workload")
   rate=$(load "$workload" "rep-$workload")
+  load_end=$EPOCHREALTIME
   s1=$(server_ticks "$workload")
   online=$(online_count "$workload" "rep-$workload")
   settle "$workload" "rep-$workload" "$online"
+  settled=$EPOCHREALTIME
   target=$(target_count "$workload" "rep-$workload")
   t1=$(cpu_ticks tcpcopy) i1=$(cpu_ticks intercept)
   t_rss=$(proc_status tcpcopy VmHWM) i_rss=$(proc_status intercept VmHWM)
@@ -183,12 +199,13 @@ for workload in "${workloads[@]}"; do
   stop_daemons >&2
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
-    -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" 'BEGIN {
+    -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \
+    -v lag="$(awk -v a="$load_end" -v b="$settled" 'BEGIN { printf "%.1f", b - a }')" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
-      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %.3f | %.3f | %.3f | %.1f | %.1f |",
-        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, tc * per, ic * per, sc * sper,
-        trss / 1024, irss / 1024
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f |",
+        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? lag : "never"),
+        tc * per, ic * per, sc * sper, trss / 1024, irss / 1024
     }')
   log "$row"
   rows+=("$row")
@@ -196,8 +213,8 @@ done
 assert_no_leak >&2
 
 echo
-echo "| workload | online req/s without | with replication | ratio | reached the target | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests, ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"
+echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests (serial: -c 1 -P 1 -n $serial_requests), ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"
