@@ -352,7 +352,7 @@ that the target routes the replies to, and captures them there with libpcap.
       --batch-wait US       after a wakeup for replies, wait US microseconds before
                             the next, so replies are handled in batches: fewer
                             wakeups, at most US of added delay; 0-10000, 0 = off
-                            (default 50)
+                            (default 200)
       --sched-policy P      batch: SCHED_BATCH, wakeups for replies never preempt
                             the target's server, fewer and longer turns (default);
                             normal: SCHED_OTHER

@@ -45,7 +45,7 @@ struct Options {
   bool daemon = false;
   std::string pid_file;
   uint32_t stats_interval_s = 10;    // 0: no periodic counter lines
-  uint32_t batch_wait_us = 50;       // --batch-wait: wakeup coalescing; 0: off
+  uint32_t batch_wait_us = 200;      // --batch-wait: wakeup coalescing; 0: off
   SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit

@@ -29,7 +29,7 @@ TEST(Options, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(o.hash_size, 65536u);
   EXPECT_EQ(o.route_timeout_s, 120u);
   EXPECT_EQ(o.stats_interval_s, 10u);
-  EXPECT_EQ(o.batch_wait_us, 50u);
+  EXPECT_EQ(o.batch_wait_us, 200u);
   EXPECT_EQ(o.sched_policy, SchedPolicy::kBatch);
   EXPECT_TRUE(o.passlist.empty());
   EXPECT_TRUE(o.bind.empty());
