@@ -623,12 +623,8 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   uint32_t id = Segment::kNil;
   while (seq_lt(s.snd_nxt, s.data_end)) {
     if (id == Segment::kNil || !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len)) {
-      // On to the segment holding snd_nxt: the packet just sent may have
-      // spanned several.
-      if (id != Segment::kNil)
-        do id = pool_.at(id).next;
-        while (id != Segment::kNil && !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len));
-      if (id == Segment::kNil || !seq_le(pool_.at(id).seq, s.snd_nxt)) id = find_segment(s, s.snd_nxt);
+      // On from the segment just sent: the packet may have spanned several.
+      id = find_segment(s, s.snd_nxt, id);
       if (id == Segment::kNil) break;
     }
     Segment& g = pool_.at(id);
