@@ -121,28 +121,25 @@ server_ticks() {
 # wrk_rate PREFIX: requests per second wrk reported.
 wrk_rate() { awk '/^Requests\/sec:/ { printf "%d", $2 }' "$E2E_TMP/wrk-$1.txt"; }
 
+# run_incr N PIPELINE CONNECTIONS: redis-benchmark INCRs on empty servers;
+# prints the online rate.
+run_incr() {
+  redis_online FLUSHALL >/dev/null
+  redis_target FLUSHALL >/dev/null
+  local out
+  out=$(in_client timeout 300 redis-benchmark -h "$ONLINE_ADDR" -p 6379 -q -t incr -n "$1" -P "$2" -c "$3" 2>&1) ||
+    fail "redis-benchmark failed: $out"
+  tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
+}
+
 # load WORKLOAD PREFIX: run one workload; prints the online rate.
 load() {
   local workload=$1 prefix=$2
   case $workload in
     keepalive) run_wrk "$prefix" "$seconds" 2 "$conns" >&2; wrk_rate "$prefix" ;;
     close) run_wrk "$prefix" "$seconds" 2 "$conns" -H "Connection: close" >&2; wrk_rate "$prefix" ;;
-    redis)
-      redis_online FLUSHALL >/dev/null
-      redis_target FLUSHALL >/dev/null
-      local out
-      out=$(in_client timeout 300 redis-benchmark -h "$ONLINE_ADDR" -p 6379 -q -t incr -n "$redis_requests" -P 16 \
-        -c "$conns" 2>&1) || fail "redis-benchmark failed: $out"
-      tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
-      ;;
-    redis-serial)
-      redis_online FLUSHALL >/dev/null
-      redis_target FLUSHALL >/dev/null
-      local out
-      out=$(in_client timeout 300 redis-benchmark -h "$ONLINE_ADDR" -p 6379 -q -t incr -n "$serial_requests" -P 1 \
-        -c 1 2>&1) || fail "redis-benchmark failed: $out"
-      tr '\r' '\n' <<<"$out" | awk '/^INCR:/ { printf "%d", $2 }'
-      ;;
+    redis) run_incr "$redis_requests" 16 "$conns" ;;
+    redis-serial) run_incr "$serial_requests" 1 1 ;;
   esac
 }
 
@@ -200,11 +197,11 @@ for workload in "${workloads[@]}"; do
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \
-    -v lag="$(awk -v a="$load_end" -v b="$settled" 'BEGIN { printf "%.1f", b - a }')" 'BEGIN {
+    -v load_end="$load_end" -v settled="$settled" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
       printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f |",
-        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? lag : "never"),
+        w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? sprintf("%.1f", settled - load_end) : "never"),
         tc * per, ic * per, sc * sper, trss / 1024, irss / 1024
     }')
   log "$row"
