@@ -287,8 +287,9 @@ Link layer (libpcap; without these, raw sockets capture and send):
   -B, --buffer-size MB       capture ring per interface, 1-4096 (default 16)
   -S, --snaplen BYTES        bytes kept per captured packet, 64-262144 (default
                              262144); a packet cut by it is not replayed
-  -o, --output-interface IF  send with pcap_inject on this Ethernet interface,
-                             past routing, netfilter and conntrack
+  -o, --output-interface IF  send whole frames on this Ethernet interface (one
+                             send() per batch from a transmit ring), past
+                             routing, netfilter and conntrack
       --dst-mac MAC          next hop for -o (default: each target's entry on
                              IF in /proc/net/arp, looked up at start; IPv4 only)
 

@@ -22,7 +22,7 @@ struct LinkOptions {
   std::string filter;                 // -F; empty: derived from -x
   int buffer_mb = 16;                 // -B: capture ring per interface
   int snaplen = 262144;               // -S: room for GRO-merged packets and their link header
-  std::string output_interface;       // -o: send with pcap_inject
+  std::string output_interface;       // -o: send Ethernet frames on it
   std::optional<MacAddress> dst_mac;  // --dst-mac; else from /proc/net/arp
   std::string pcap_file;              // --pcap-file: offline replay
   uint32_t speed = 1;                 // -a

@@ -7,7 +7,7 @@
 #include "copy/capture/pcap_capture.h"
 #include "copy/capture/pcap_file_replay.h"
 #include "copy/capture/raw_capture.h"
-#include "copy/send/pcap_sender.h"
+#include "copy/send/link_sender.h"
 #include "copy/send/raw_sender.h"
 
 namespace tc {
@@ -23,8 +23,8 @@ struct IoBackends {
 };
 
 // The one place that turns the flags into a capture source and a sender:
-// raw sockets by default, libpcap with -i / -o, a capture file with
-// --pcap-file.
+// raw sockets by default, libpcap with -i, a packet socket's transmit ring
+// with -o, a capture file with --pcap-file.
 IoBackends make_backends(const CopyOptions& options) {
   std::vector<uint16_t> ports;
   std::vector<IpAddress> addresses;
@@ -78,14 +78,14 @@ IoBackends make_backends(const CopyOptions& options) {
   }
 
   if (!link.output_interface.empty()) {
-    PcapSenderOptions s;
+    LinkSenderOptions s;
     s.interface = link.output_interface;
     s.targets = targets;
     s.next_hop = link.dst_mac;
     s.slot_size = options.engine.mtu;
-    auto sender = std::make_unique<PcapSender>(s);
-    io.send_text = "pcap_inject on " + s.interface + " from " + sender->source_mac().to_string();
-    for (const PcapSender::NextHop& h : sender->next_hops())
+    auto sender = std::make_unique<LinkSender>(s);
+    io.send_text = "transmit ring on " + s.interface + " from " + sender->source_mac().to_string();
+    for (const LinkSender::NextHop& h : sender->next_hops())
       io.send_text += ", " + h.target.to_string() + " via " + h.mac.to_string();
     io.sender = std::move(sender);
   } else {

@@ -1,7 +1,8 @@
 // tcpcopy's I/O shell: capture -> session engine -> sender, with the
 // intercept link feeding reply headers back. One thread, one epoll loop.
 // The capture source (raw socket, libpcap, or a capture file) and the
-// sender (raw sockets or pcap_inject) are chosen by flag in one place.
+// sender (raw sockets or a packet socket's transmit ring) are chosen by
+// flag in one place.
 #pragma once
 
 #include <memory>

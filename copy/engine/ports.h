@@ -10,7 +10,7 @@
 
 namespace tc {
 
-// Where rewritten packets go (a raw socket, pcap_inject, or a test vector).
+// Where rewritten packets go (a raw socket, a transmit ring, or a test vector).
 class PacketOutput {
  public:
   virtual ~PacketOutput() = default;

@@ -1,4 +1,4 @@
-// What the I/O shell needs of a sender (raw sockets or pcap_inject): the
+// What the I/O shell needs of a sender (raw sockets or a transmit ring): the
 // engine's PacketOutput, plus sending what is queued, the hook that puts
 // session registrations ahead of the packets, and counters.
 #pragma once

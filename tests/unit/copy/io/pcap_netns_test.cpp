@@ -1,4 +1,4 @@
-// PcapCapture and PcapSender on a real veth pair, inside a network namespace
+// PcapCapture and LinkSender on a real veth pair, inside a network namespace
 // the test process creates for itself (so nothing touches the host's
 // interfaces). Without the privilege for that, or without `ip`, the tests
 // skip.
@@ -20,7 +20,7 @@
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
 #include "copy/capture/pcap_capture.h"
-#include "copy/send/pcap_sender.h"
+#include "copy/send/link_sender.h"
 
 namespace tc {
 namespace {
@@ -72,11 +72,11 @@ struct Collect final : PacketHandler {
   std::vector<std::vector<uint8_t>> packets;
 };
 
-void send_syn(PcapSender& sender, uint16_t dport, uint32_t seq, size_t payload = 0) {
+void send_syn(LinkSender& sender, uint16_t dport, uint32_t seq, size_t payload = 0, const char* src = "10.9.0.2") {
   static const std::vector<uint8_t> data(1000, 'q');
   TcpSegmentSpec s;
   s.payload = std::span<const uint8_t>(data.data(), payload);
-  s.src = *IpAddress::parse("10.9.0.2");
+  s.src = *IpAddress::parse(src);
   s.dst = *IpAddress::parse("10.9.0.1");
   s.sport = 40000;
   s.dport = dport;
@@ -101,22 +101,22 @@ void collect(PcapCapture& capture, Collect& out, size_t want) {
   capture.drain(out);
 }
 
-PcapSenderOptions sender_options() {
-  PcapSenderOptions o;
+LinkSenderOptions sender_options() {
+  LinkSenderOptions o;
   o.interface = kB;
   o.targets = {*IpAddress::parse("10.9.0.1")};
   return o;
 }
 
-TEST(PcapNetns, InjectedFramesAreCapturedOnThePeer) {
+TEST(PcapNetns, RingFramesAreCapturedOnThePeer) {
   REQUIRE_NETNS();
   PcapCaptureOptions co;
   co.interfaces = {kA};
   co.filter = "tcp and (dst port 80)";
   PcapCapture capture(co);
-  PcapSenderOptions so = sender_options();
+  LinkSenderOptions so = sender_options();
   so.next_hop = mac_of(kA);
-  PcapSender sender(so);
+  LinkSender sender(so);
   EXPECT_EQ(sender.source_mac(), mac_of(kB));
 
   send_syn(sender, 80, 1);
@@ -147,9 +147,9 @@ TEST(PcapNetns, OnlyInboundPacketsOnEveryInterface) {
   co.interfaces = {kA, kB};
   co.filter = "tcp and (dst port 80)";
   PcapCapture capture(co);
-  PcapSenderOptions so = sender_options();
+  LinkSenderOptions so = sender_options();
   so.next_hop = mac_of(kA);
-  PcapSender sender(so);
+  LinkSender sender(so);
   send_syn(sender, 80, 7);
   sender.flush();
   Collect got;
@@ -164,9 +164,9 @@ TEST(PcapNetns, SnaplenCutPacketsAreCounted) {
   co.filter = "tcp and (dst port 80)";
   co.snaplen = 64;
   PcapCapture capture(co);
-  PcapSenderOptions so = sender_options();
+  LinkSenderOptions so = sender_options();
   so.next_hop = mac_of(kA);
-  PcapSender sender(so);
+  LinkSender sender(so);
   send_syn(sender, 80, 9, 200);  // 278 bytes on the wire
   sender.flush();
   Collect got;
@@ -180,11 +180,56 @@ TEST(PcapNetns, SnaplenCutPacketsAreCounted) {
   EXPECT_TRUE(got.packets.empty());
 }
 
+TEST(PcapNetns, RingFramesAreTakenByThePeersTcp) {
+  REQUIRE_NETNS();
+  // A SYN to a closed port of tca: tca's TCP answers with a RST, which
+  // arrives on tcb. The frames went up the peer's stack, not just its taps.
+  // The SYNs come from 10.8.0.7 (not an address of this namespace, which
+  // tca would drop as martian), reached through tca at tcb's MAC.
+  const std::string route = "ip route replace 10.8.0.7/32 dev tca && ip neigh replace 10.8.0.7 lladdr " +
+                            mac_of(kB).to_string() + " dev tca nud permanent && " +
+                            "sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tca.rp_filter=0";
+  ASSERT_EQ(std::system(route.c_str()), 0);
+  PcapCaptureOptions co;
+  co.interfaces = {kB};
+  co.filter = "tcp and src port 82 and tcp[tcpflags] & tcp-rst != 0";
+  PcapCapture capture(co);
+  LinkSenderOptions so = sender_options();
+  so.next_hop = mac_of(kA);
+  so.ring_frames = 16;  // a block's worth (32 frames): 40 packets go round
+  LinkSender sender(so);
+  EXPECT_GE(sender.ring_frames(), 16u);
+  for (uint32_t i = 0; i < 40; ++i) {
+    send_syn(sender, 82, 1000 + i, 0, "10.8.0.7");
+    if (i % 4 == 3) {
+      EXPECT_EQ(sender.flush(), 4u);
+    }
+  }
+  Collect got;
+  collect(capture, got, 40);
+  EXPECT_EQ(got.packets.size(), 40u);
+  EXPECT_EQ(sender.stats().packets_sent, 40u);
+  EXPECT_EQ(sender.stats().ring_full, 0u);
+}
+
+TEST(PcapNetns, PacketsLargerThanTheInterfaceMtuAreRefusedAtStart) {
+  REQUIRE_NETNS();
+  LinkSenderOptions so = sender_options();
+  so.next_hop = mac_of(kA);
+  so.slot_size = 9000;
+  try {
+    LinkSender sender(so);
+    FAIL() << "accepted packets the interface cannot carry";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cannot send on tcb: its MTU is 1500, below the 9000-byte packets tcpcopy sends (-M/--mtu)");
+  }
+}
+
 TEST(PcapNetns, NextHopFromTheNeighbourTable) {
   REQUIRE_NETNS();
   const std::string mac = mac_of(kA).to_string();
   ASSERT_EQ(std::system(("ip neigh replace 10.9.0.1 lladdr " + mac + " dev tcb nud permanent").c_str()), 0);
-  PcapSender sender(sender_options());
+  LinkSender sender(sender_options());
   ASSERT_EQ(sender.next_hops().size(), 1u);
   EXPECT_EQ(sender.next_hops()[0].mac.to_string(), mac);
   std::system("ip neigh del 10.9.0.1 dev tcb");
@@ -200,11 +245,11 @@ TEST(PcapNetns, OpenErrorsNameTheInterface) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "cannot open interface nosuch0: no such interface");
   }
-  PcapSenderOptions so = sender_options();
+  LinkSenderOptions so = sender_options();
   so.interface = "nosuch0";
   so.next_hop = MacAddress::parse("02:00:00:00:00:01");
   try {
-    PcapSender sender(so);
+    LinkSender sender(so);
     FAIL() << "opened a missing interface";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "cannot send on nosuch0: no such interface");
@@ -212,7 +257,7 @@ TEST(PcapNetns, OpenErrorsNameTheInterface) {
   so = sender_options();  // no --dst-mac, no neighbour entry
   ASSERT_EQ(std::system("ip neigh flush dev tcb"), 0);
   try {
-    PcapSender sender(so);
+    LinkSender sender(so);
     FAIL() << "found a next hop that is not there";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("no complete entry for 10.9.0.1 on tcb"), std::string::npos) << e.what();

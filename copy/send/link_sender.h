@@ -1,0 +1,163 @@
+// Sends the engine's rewritten packets as whole Ethernet frames on one
+// interface (-o), to the next hop's MAC address, through a packet socket's
+// transmit ring (PACKET_TX_RING, TPACKET_V2): frames are written into memory
+// shared with the kernel and one send() hands over the whole batch. The
+// frames skip the online server's routing, netfilter and conntrack, but
+// not the interface's queueing discipline. Like the raw sender it queues
+// packets until flush(), never blocks (a frame still in flight is never
+// waited for: the packet is dropped and counted) and only sends to the
+// configured targets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/mac_address.h"
+#include "common/unique_fd.h"
+#include "copy/send/destination_filter.h"
+#include "copy/send/packet_sender.h"
+
+namespace tc {
+
+struct LinkSenderOptions {
+  std::string interface;                 // -o
+  std::vector<IpAddress> targets;        // the only destinations allowed
+  // --dst-mac: the next hop of every target. Without it each target's MAC
+  // is looked up in /proc/net/arp on `interface` at start-up (IPv4 only).
+  std::optional<MacAddress> next_hop;
+  size_t slot_size = 1500;               // IP bytes per packet (the MTU)
+  size_t batch = 64;                     // packets queued before a send
+  size_t ring_frames = 512;              // frames in the transmit ring
+};
+
+struct LinkSenderStats {
+  static constexpr size_t kErrnoSlots = 135;  // errno values; the last slot: others
+
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;           // frame bytes
+  uint64_t refused_destination = 0;  // not a configured target: never sent
+  uint64_t malformed = 0;            // not a whole IPv4/IPv6 header, or longer than a slot
+  uint64_t ring_full = 0;            // every frame still in flight: the packet is dropped
+  // A send that failed (ENOBUFS, ENETDOWN, EMSGSIZE, ...) drops the frames
+  // it had not handed to the device yet; counted by errno.
+  std::array<uint64_t, kErrnoSlots> dropped{};
+
+  uint64_t dropped_by(int err) const;
+};
+
+// The memory of a transmit ring: `frames` slots of `frame_size` bytes,
+// each a struct tpacket2_hdr followed by the frame at kFrameOffset.
+struct TxRingMemory {
+  static constexpr size_t kFrameOffset = 32;  // TPACKET_ALIGN(sizeof(tpacket2_hdr))
+
+  uint8_t* base = nullptr;
+  size_t frame_size = 0;
+  size_t frames = 0;
+};
+
+// The send() that hands the ring's requested frames to the kernel, behind
+// a seam so tests can play the kernel's part and make it fail.
+class RingOps {
+ public:
+  virtual ~RingOps() = default;
+  // Bytes handed to the device, or -errno.
+  virtual ssize_t kick(int fd) = 0;
+};
+RingOps& system_ring_ops();
+
+class LinkSender final : public PacketSender {
+ public:
+  static constexpr size_t kEthernetHeader = 14;
+
+  struct NextHop {
+    IpAddress target;
+    MacAddress mac;
+  };
+
+  // Opens a packet socket on `interface` (an Ethernet interface whose MTU
+  // holds slot_size) with its transmit ring, reads the interface's MAC
+  // address and finds every target's next hop. Throws std::runtime_error
+  // ("cannot send on eth9: ...").
+  explicit LinkSender(const LinkSenderOptions& options);
+  // Tests: ring memory the caller owns (frames of `ring.frame_size` bytes,
+  // every status TP_STATUS_AVAILABLE) and a fake `ops` playing the kernel.
+  LinkSender(const LinkSenderOptions& options, RingOps& ops, TxRingMemory ring, MacAddress source,
+             std::vector<NextHop> next_hops);
+
+  LinkSender(const LinkSender&) = delete;
+  LinkSender& operator=(const LinkSender&) = delete;
+
+  std::span<uint8_t> acquire() override;
+  void commit(size_t len) override;
+  size_t flush() override;
+  void set_before_send(std::function<void()> hook) override { before_send_ = std::move(hook); }
+  void report(CounterSink& sink) const override;
+
+  size_t queued() const { return queued_; }
+  size_t slot_size() const { return slot_size_; }
+  const LinkSenderStats& stats() const { return stats_; }
+  const std::vector<NextHop>& next_hops() const { return next_hops_; }
+  const MacAddress& source_mac() const { return source_; }
+  size_t ring_frames() const { return ring_.frames; }
+
+  // The frame size a ring needs for packets of `slot_size` bytes.
+  static size_t frame_size_for(size_t slot_size);
+
+ private:
+  struct Link;
+  static Link open_link(const LinkSenderOptions& options);
+  LinkSender(const LinkSenderOptions& options, RingOps& ops, Link link);
+
+  uint8_t* header(size_t i) const { return ring_.base + i * ring_.frame_size; }
+  uint8_t* frame(size_t i) const { return header(i) + TxRingMemory::kFrameOffset; }
+  const MacAddress* next_hop_for(std::span<const uint8_t> packet, bool v6) const;
+
+  // The kernel's ring, unmapped before the socket closes.
+  class Mapping {
+   public:
+    Mapping() = default;
+    Mapping(void* base, size_t bytes) : base_(base), bytes_(bytes) {}
+    Mapping(Mapping&& o) noexcept : base_(std::exchange(o.base_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+    Mapping& operator=(Mapping&& o) noexcept {
+      std::swap(base_, o.base_);
+      std::swap(bytes_, o.bytes_);
+      return *this;
+    }
+    ~Mapping();
+
+   private:
+    void* base_ = nullptr;
+    size_t bytes_ = 0;
+  };
+
+  RingOps& ops_;
+  UniqueFd fd_;
+  Mapping mapping_;  // empty when the caller owns the ring
+  TxRingMemory ring_;
+  MacAddress source_;
+  std::vector<NextHop> next_hops_;
+  DestinationFilter allowed_;
+  size_t slot_size_;
+  size_t batch_;
+  size_t first_ = 0;   // the first queued frame (the kernel's next one)
+  size_t queued_ = 0;  // frames requested since the last send
+  std::vector<uint32_t> lengths_;  // frame length of each queued frame, from first_
+  std::unique_ptr<uint8_t[]> spare_;  // handed out when no frame is free
+  bool acquired_ = false;
+  bool acquired_spare_ = false;
+  std::function<void()> before_send_;
+  LinkSenderStats stats_;
+};
+
+}  // namespace tc
