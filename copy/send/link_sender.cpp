@@ -35,6 +35,11 @@ constexpr uint32_t kBusy = TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | TP_STATU
 
 static_assert(TxRingMemory::kFrameOffset == TPACKET_ALIGN(sizeof(tpacket2_hdr)));
 static_assert(TxRingMemory::kFrameOffset == TPACKET2_HDRLEN - sizeof(sockaddr_ll));
+// struct virtio_net_hdr (linux/virtio_net.h, not usable from C++): flags,
+// gso_type, then hdr_len, gso_size, csum_start, csum_offset (16 bits each,
+// little-endian on the hosts this runs on). Zero flags and gso_type
+// (VIRTIO_NET_HDR_GSO_NONE): no offload asked for.
+constexpr size_t kVnetHdrLen = 2;
 
 size_t errno_slot(int err) {
   return err > 0 && static_cast<size_t>(err) < kErrnoOther ? static_cast<size_t>(err) : kErrnoOther;
@@ -136,7 +141,8 @@ RingOps& system_ring_ops() {
 size_t LinkSender::frame_size_for(size_t slot_size) {
   // A power of two: a block holds whole frames and frames follow each
   // other without gaps in the mapping.
-  return std::bit_ceil(TxRingMemory::kFrameOffset + kEthernetHeader + clamp_slot(slot_size));
+  return std::bit_ceil(TxRingMemory::kFrameOffset + TxRingMemory::kVnetHeader + kEthernetHeader +
+                       clamp_slot(slot_size));
 }
 
 LinkSender::Mapping::~Mapping() {
@@ -171,6 +177,9 @@ LinkSender::Link LinkSender::open_link(const LinkSenderOptions& options) {
   const int version = TPACKET_V2;
   if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0)
     fail(name, errno_text("TPACKET_V2", errno));
+  // Before the ring exists. A kernel without it sends the ring's pages.
+  const int vnet = 1;
+  const bool vnet_header = setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet, sizeof vnet) == 0;
   const size_t frame_size = frame_size_for(slot);
   const size_t frames = ring_frames_for(options.ring_frames, frame_size);
   const size_t block = std::max(frame_size, kBlockBytes);
@@ -185,7 +194,7 @@ LinkSender::Link LinkSender::open_link(const LinkSenderOptions& options) {
   void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) fail(name, errno_text("map the transmit ring", errno));
   link.mapping = Mapping(base, bytes);
-  link.ring = TxRingMemory{static_cast<uint8_t*>(base), frame_size, frames};
+  link.ring = TxRingMemory{static_cast<uint8_t*>(base), frame_size, frames, vnet_header};
   sockaddr_ll addr{};
   addr.sll_family = AF_PACKET;
   addr.sll_ifindex = static_cast<int>(index);
@@ -204,6 +213,7 @@ LinkSender::LinkSender(const LinkSenderOptions& options, RingOps& ops, Link link
       fd_(std::move(link.fd)),
       mapping_(std::move(link.mapping)),
       ring_(link.ring),
+      lead_(ring_.vnet_header ? TxRingMemory::kVnetHeader : 0),
       source_(link.source),
       next_hops_(std::move(link.next_hops)),
       allowed_(options.targets),
@@ -269,7 +279,16 @@ void LinkSender::commit(size_t len) {
   f[12] = static_cast<uint8_t>(type >> 8);
   f[13] = static_cast<uint8_t>(type);
   const auto frame_len = static_cast<uint32_t>(kEthernetHeader + len);
-  reinterpret_cast<tpacket2_hdr*>(header(i))->tp_len = frame_len;
+  if (lead_ != 0) {
+    // The whole frame is the part to copy (a frame too long to say so is
+    // sent from the ring's page).
+    uint8_t* v = f - lead_;
+    std::memset(v, 0, lead_);
+    const uint32_t copy = frame_len <= 0xffff ? frame_len : 0;
+    v[kVnetHdrLen] = static_cast<uint8_t>(copy);
+    v[kVnetHdrLen + 1] = static_cast<uint8_t>(copy >> 8);
+  }
+  reinterpret_cast<tpacket2_hdr*>(header(i))->tp_len = static_cast<uint32_t>(lead_) + frame_len;
   store_status(header(i), TP_STATUS_SEND_REQUEST);
   lengths_[queued_] = frame_len;
   ++queued_;

@@ -57,13 +57,19 @@ struct LinkSenderStats {
 };
 
 // The memory of a transmit ring: `frames` slots of `frame_size` bytes,
-// each a struct tpacket2_hdr followed by the frame at kFrameOffset.
+// each a struct tpacket2_hdr followed by the frame at kFrameOffset. With
+// `vnet_header` (PACKET_VNET_HDR) the frame is led by a struct
+// virtio_net_hdr whose hdr_len covers it all: the kernel copies the frame
+// into the packet instead of attaching the ring's page, which the receiving
+// side would have to copy again (and which stays busy until it does).
 struct TxRingMemory {
   static constexpr size_t kFrameOffset = 32;  // TPACKET_ALIGN(sizeof(tpacket2_hdr))
+  static constexpr size_t kVnetHeader = 10;   // sizeof(virtio_net_hdr)
 
   uint8_t* base = nullptr;
   size_t frame_size = 0;
   size_t frames = 0;
+  bool vnet_header = false;
 };
 
 // The send() that hands the ring's requested frames to the kernel, behind
@@ -110,6 +116,7 @@ class LinkSender final : public PacketSender {
   const std::vector<NextHop>& next_hops() const { return next_hops_; }
   const MacAddress& source_mac() const { return source_; }
   size_t ring_frames() const { return ring_.frames; }
+  bool copies_frames() const { return lead_ != 0; }  // vnet headers in use
 
   // The frame size a ring needs for packets of `slot_size` bytes.
   static size_t frame_size_for(size_t slot_size);
@@ -120,7 +127,8 @@ class LinkSender final : public PacketSender {
   LinkSender(const LinkSenderOptions& options, RingOps& ops, Link link);
 
   uint8_t* header(size_t i) const { return ring_.base + i * ring_.frame_size; }
-  uint8_t* frame(size_t i) const { return header(i) + TxRingMemory::kFrameOffset; }
+  // Where frame i's Ethernet header goes.
+  uint8_t* frame(size_t i) const { return header(i) + TxRingMemory::kFrameOffset + lead_; }
   const MacAddress* next_hop_for(std::span<const uint8_t> packet, bool v6) const;
 
   // The kernel's ring, unmapped before the socket closes.
@@ -145,6 +153,7 @@ class LinkSender final : public PacketSender {
   UniqueFd fd_;
   Mapping mapping_;  // empty when the caller owns the ring
   TxRingMemory ring_;
+  size_t lead_;  // bytes before the Ethernet header: the vnet header, if any
   MacAddress source_;
   std::vector<NextHop> next_hops_;
   DestinationFilter allowed_;

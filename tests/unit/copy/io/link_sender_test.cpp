@@ -34,9 +34,10 @@ class FakeKernel final : public RingOps {
     int err = 0;
   };
 
-  FakeKernel(size_t count, size_t frame_size) : memory(count * frame_size), frames_(count), size_(frame_size) {}
+  FakeKernel(size_t count, size_t frame_size, bool vnet = true)
+      : memory(count * frame_size), frames_(count), size_(frame_size), vnet_(vnet) {}
 
-  TxRingMemory ring() { return TxRingMemory{memory.data(), size_, frames_}; }
+  TxRingMemory ring() { return TxRingMemory{memory.data(), size_, frames_, vnet_}; }
   uint32_t& status(size_t i) { return reinterpret_cast<tpacket2_hdr*>(memory.data() + i * size_)->tp_status; }
 
   ssize_t kick(int) override {
@@ -52,7 +53,19 @@ class FakeKernel final : public RingOps {
       }
       const auto* h = reinterpret_cast<const tpacket2_hdr*>(memory.data() + head * size_);
       const uint8_t* f = memory.data() + head * size_ + TxRingMemory::kFrameOffset;
-      frames.emplace_back(f, f + h->tp_len);
+      size_t len = h->tp_len;
+      if (vnet_) {
+        // The frame is led by a virtio_net_hdr: no flags, no offload
+        // (GSO_NONE), hdr_len (little-endian) the whole frame.
+        const size_t v = TxRingMemory::kVnetHeader;
+        EXPECT_EQ(f[0], 0);
+        EXPECT_EQ(f[1], 0);
+        EXPECT_EQ(f[2] | (f[3] << 8), static_cast<int>(len - v));
+        for (size_t k = 4; k < v; ++k) EXPECT_EQ(f[k], 0) << k;
+        f += v;
+        len -= v;
+      }
+      frames.emplace_back(f, f + len);
       bytes += h->tp_len;
       status(head) = step.fate == Fate::kInFlight ? TP_STATUS_SENDING : TP_STATUS_AVAILABLE;
       head = (head + 1) % frames_;
@@ -75,6 +88,7 @@ class FakeKernel final : public RingOps {
  private:
   size_t frames_;
   size_t size_;
+  bool vnet_;
 };
 
 const MacAddress kSource = *MacAddress::parse("02:00:00:00:00:aa");
@@ -83,8 +97,8 @@ const MacAddress kHop2 = *MacAddress::parse("02:00:00:00:00:02");
 
 class LinkSenderTest : public ::testing::Test {
  protected:
-  void make(size_t batch = 8, size_t frames = 32) {
-    kernel = std::make_unique<FakeKernel>(frames, LinkSender::frame_size_for(1500));
+  void make(size_t batch = 8, size_t frames = 32, bool vnet = true) {
+    kernel = std::make_unique<FakeKernel>(frames, LinkSender::frame_size_for(1500), vnet);
     LinkSenderOptions o;
     o.interface = "eth-test";
     o.targets = {*IpAddress::parse("10.1.1.1"), *IpAddress::parse("10.1.1.2"), *IpAddress::parse("2001:db8::9")};
@@ -151,6 +165,16 @@ TEST_F(LinkSenderTest, FramesCarryTheNextHopAndOurMac) {
   EXPECT_EQ(sender->stats().bytes_sent, 14u * 3 + 40 + 40 + 60);
   EXPECT_EQ(sender->flush(), 0u);  // nothing queued: no send
   EXPECT_EQ(kernel->kicks, 1u);
+}
+
+TEST_F(LinkSenderTest, WithoutVnetHeadersFramesStartAtTheRingHeader) {
+  make(8, 32, false);
+  queue("10.1.1.1", 1);
+  queue("2001:db8::9", 2);
+  EXPECT_EQ(sender->flush(), 2u);
+  EXPECT_EQ(seqs(), (std::vector<uint32_t>{1, 2}));
+  EXPECT_TRUE(std::equal(kHop1.bytes.begin(), kHop1.bytes.end(), kernel->frames[0].begin()));
+  EXPECT_EQ(sender->stats().bytes_sent, 14u * 2 + 40 + 60);
 }
 
 TEST_F(LinkSenderTest, OnlyTargetsAreSentTo) {
@@ -262,8 +286,8 @@ TEST_F(LinkSenderTest, ManyRoundsOfTheRing) {
 
 TEST(LinkSenderFrames, FrameSizeHoldsTheHeaderTheEthernetHeaderAndTheSlot) {
   EXPECT_EQ(LinkSender::frame_size_for(1500), 2048u);
-  EXPECT_EQ(LinkSender::frame_size_for(2002), 2048u);  // 32 + 14 + 2002
-  EXPECT_EQ(LinkSender::frame_size_for(2003), 4096u);
+  EXPECT_EQ(LinkSender::frame_size_for(1992), 2048u);  // 32 + 10 + 14 + 1992
+  EXPECT_EQ(LinkSender::frame_size_for(1993), 4096u);
   EXPECT_EQ(LinkSender::frame_size_for(9000), 16384u);
   EXPECT_EQ(LinkSender::frame_size_for(100), 1024u);  // at least the smallest slot (576)
 }

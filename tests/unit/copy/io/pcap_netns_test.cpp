@@ -199,6 +199,7 @@ TEST(PcapNetns, RingFramesAreTakenByThePeersTcp) {
   so.ring_frames = 16;  // a block's worth (32 frames): 40 packets go round
   LinkSender sender(so);
   EXPECT_GE(sender.ring_frames(), 16u);
+  EXPECT_TRUE(sender.copies_frames());  // PACKET_VNET_HDR (Linux 4.x and later)
   for (uint32_t i = 0; i < 40; ++i) {
     send_syn(sender, 82, 1000 + i, 0, "10.8.0.7");
     if (i % 4 == 3) {
