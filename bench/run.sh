@@ -3,8 +3,12 @@
 # (client -> online -> target), driven by wrk (keep-alive, and one
 # connection per request) and by redis-benchmark (pipelined on 50
 # connections; and serial: one connection, each command after the answer to
-# the one before). Each workload runs twice: without replication, then with
-# intercept and tcpcopy. Prints a markdown table:
+# the one before). tcpcopy captures and sends with raw sockets (its
+# default); in a workload named with "-link" (keepalive-link and
+# close-link run by default too) it captures with libpcap on the
+# client-side interface and sends frames from its transmit ring on the
+# target-side one (-i, -o). Each workload runs twice: without replication,
+# then with intercept and tcpcopy. Prints a markdown table:
 #   online rate without / with replication and their ratio,
 #   the share of online requests that reached the target,
 #   how long after the load the target had them all (how far the copies
@@ -17,7 +21,7 @@
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--serial-requests N]
-#   [--only keepalive|close|redis|redis-serial]...
+#   [--only keepalive|close|redis|redis-serial[-link]]...
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
 #   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
 #                   intercept --queue-balance reads them, a thread each)
@@ -35,7 +39,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -60,9 +64,9 @@ if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 
   echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
   exit 2
 fi
-((${#workloads[@]})) || workloads=(keepalive close redis redis-serial)
+((${#workloads[@]})) || workloads=(keepalive close redis redis-serial keepalive-link close-link)
 for w in "${workloads[@]}"; do
-  [[ $w == keepalive || $w == close || $w == redis || $w == redis-serial ]] ||
+  [[ ${w%-link} == keepalive || ${w%-link} == close || ${w%-link} == redis || ${w%-link} == redis-serial ]] ||
     { echo "bench: unknown workload '$w'" >&2; exit 2; }
 done
 
@@ -134,7 +138,7 @@ run_incr() {
 
 # load WORKLOAD PREFIX: run one workload; prints the online rate.
 load() {
-  local workload=$1 prefix=$2
+  local workload=${1%-link} prefix=$2
   case $workload in
     keepalive) run_wrk "$prefix" "$seconds" 2 "$conns" >&2; wrk_rate "$prefix" ;;
     close) run_wrk "$prefix" "$seconds" 2 "$conns" -H "Connection: close" >&2; wrk_rate "$prefix" ;;
@@ -170,6 +174,10 @@ settle() {
   done
 }
 
+# tcpcopy at the link layer: libpcap on the client side, frames to the
+# target's MAC on the target side.
+link_args=(-i oc -o ot --dst-mac "$(ip -n "$NS_TARGET" -br link show dev t0 | awk '{ print $3 }')")
+
 rows=()
 for workload in "${workloads[@]}"; do
   log "$workload: without replication"
@@ -178,8 +186,10 @@ for workload in "${workloads[@]}"; do
   log "$workload: with replication"
   # shellcheck disable=SC2086
   start_intercept $intercept_args
+  backend=()
+  [[ $workload == *-link ]] && backend=("${link_args[@]}")
   # shellcheck disable=SC2086
-  start_tcpcopy $tcpcopy_args
+  start_tcpcopy "${backend[@]}" $tcpcopy_args
   t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept) s0=$(server_ticks "$workload")
   rate=$(load "$workload" "rep-$workload")
   load_end=$EPOCHREALTIME
