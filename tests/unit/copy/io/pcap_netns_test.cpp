@@ -213,6 +213,34 @@ TEST(PcapNetns, RingFramesAreTakenByThePeersTcp) {
   EXPECT_EQ(sender.stats().ring_full, 0u);
 }
 
+TEST(PcapNetns, RingSendOnADownInterfaceDropsAndRecovers) {
+  REQUIRE_NETNS();
+  PcapCaptureOptions co;
+  co.interfaces = {kA};
+  co.filter = "tcp and dst port 83";
+  PcapCapture capture(co);
+  LinkSenderOptions so = sender_options();
+  so.next_hop = mac_of(kA);
+  LinkSender sender(so);
+  ASSERT_EQ(std::system("ip link set tcb down"), 0);
+  send_syn(sender, 83, 1);
+  send_syn(sender, 83, 2);
+  EXPECT_EQ(sender.flush(), 0u);
+  EXPECT_EQ(sender.stats().dropped_by(ENETDOWN), 2u);
+  ASSERT_EQ(std::system("ip link set tcb up"), 0);
+  for (int i = 0; i < 50 && std::system("ip link show tca | grep -q LOWER_UP") != 0; ++i) usleep(20000);
+  // The ring is still in step with the kernel: the next frames go.
+  send_syn(sender, 83, 3);
+  send_syn(sender, 83, 4);
+  EXPECT_EQ(sender.flush(), 2u);
+  Collect got;
+  collect(capture, got, 2);
+  ASSERT_EQ(got.packets.size(), 2u);
+  TcpPacket p;
+  ASSERT_EQ(TcpPacket::parse(got.packets[0], p), ParseError::kNone);
+  EXPECT_EQ(p.seq, 3u);
+}
+
 TEST(PcapNetns, PacketsLargerThanTheInterfaceMtuAreRefusedAtStart) {
   REQUIRE_NETNS();
   LinkSenderOptions so = sender_options();
