@@ -12,6 +12,7 @@
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
 #include "copy/send/neighbour_table.h"
+#include "tests/unit/copy/io/queue_syn.h"
 
 namespace tc {
 namespace {
@@ -109,21 +110,7 @@ class LinkSenderTest : public ::testing::Test {
                                                                            {o.targets[2], kHop2}});
   }
 
-  void queue(const char* dst, uint32_t seq) {
-    TcpSegmentSpec s;
-    const IpAddress d = *IpAddress::parse(dst);
-    s.src = *IpAddress::parse(d.is_v4() ? "192.0.2.1" : "2001:db8::1");
-    s.dst = d;
-    s.sport = 40000;
-    s.dport = 80;
-    s.seq = seq;
-    s.flags = tcpflag::kSyn;
-    std::span<uint8_t> buf = sender->acquire();
-    ASSERT_GE(buf.size(), 1500u);
-    const size_t len = build_tcp_packet(s, buf);
-    ASSERT_GT(len, 0u);
-    sender->commit(len);
-  }
+  void queue(const char* dst, uint32_t seq) { queue_syn(*sender, dst, seq); }
 
   // The sequence numbers of the frames that reached the device.
   std::vector<uint32_t> seqs() const {

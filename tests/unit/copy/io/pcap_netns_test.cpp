@@ -108,15 +108,24 @@ LinkSenderOptions sender_options() {
   return o;
 }
 
+// Frames from tcb to tca's MAC.
+LinkSenderOptions sender_to_a() {
+  LinkSenderOptions o = sender_options();
+  o.next_hop = mac_of(kA);
+  return o;
+}
+
+PcapCaptureOptions capture_on(const char* interface, const char* filter) {
+  PcapCaptureOptions o;
+  o.interfaces = {interface};
+  o.filter = filter;
+  return o;
+}
+
 TEST(PcapNetns, RingFramesAreCapturedOnThePeer) {
   REQUIRE_NETNS();
-  PcapCaptureOptions co;
-  co.interfaces = {kA};
-  co.filter = "tcp and (dst port 80)";
-  PcapCapture capture(co);
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
-  LinkSender sender(so);
+  PcapCapture capture(capture_on(kA, "tcp and (dst port 80)"));
+  LinkSender sender(sender_to_a());
   EXPECT_EQ(sender.source_mac(), mac_of(kB));
 
   send_syn(sender, 80, 1);
@@ -147,9 +156,7 @@ TEST(PcapNetns, OnlyInboundPacketsOnEveryInterface) {
   co.interfaces = {kA, kB};
   co.filter = "tcp and (dst port 80)";
   PcapCapture capture(co);
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
-  LinkSender sender(so);
+  LinkSender sender(sender_to_a());
   send_syn(sender, 80, 7);
   sender.flush();
   Collect got;
@@ -164,9 +171,7 @@ TEST(PcapNetns, SnaplenCutPacketsAreCounted) {
   co.filter = "tcp and (dst port 80)";
   co.snaplen = 64;
   PcapCapture capture(co);
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
-  LinkSender sender(so);
+  LinkSender sender(sender_to_a());
   send_syn(sender, 80, 9, 200);  // 278 bytes on the wire
   sender.flush();
   Collect got;
@@ -190,12 +195,8 @@ TEST(PcapNetns, RingFramesAreTakenByThePeersTcp) {
                             mac_of(kB).to_string() + " dev tca nud permanent && " +
                             "sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tca.rp_filter=0";
   ASSERT_EQ(std::system(route.c_str()), 0);
-  PcapCaptureOptions co;
-  co.interfaces = {kB};
-  co.filter = "tcp and src port 82 and tcp[tcpflags] & tcp-rst != 0";
-  PcapCapture capture(co);
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
+  PcapCapture capture(capture_on(kB, "tcp and src port 82 and tcp[tcpflags] & tcp-rst != 0"));
+  LinkSenderOptions so = sender_to_a();
   so.ring_frames = 16;  // a block's worth (32 frames): 40 packets go round
   LinkSender sender(so);
   EXPECT_GE(sender.ring_frames(), 16u);
@@ -215,13 +216,8 @@ TEST(PcapNetns, RingFramesAreTakenByThePeersTcp) {
 
 TEST(PcapNetns, RingSendOnADownInterfaceDropsAndRecovers) {
   REQUIRE_NETNS();
-  PcapCaptureOptions co;
-  co.interfaces = {kA};
-  co.filter = "tcp and dst port 83";
-  PcapCapture capture(co);
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
-  LinkSender sender(so);
+  PcapCapture capture(capture_on(kA, "tcp and dst port 83"));
+  LinkSender sender(sender_to_a());
   ASSERT_EQ(std::system("ip link set tcb down"), 0);
   send_syn(sender, 83, 1);
   send_syn(sender, 83, 2);
@@ -243,8 +239,7 @@ TEST(PcapNetns, RingSendOnADownInterfaceDropsAndRecovers) {
 
 TEST(PcapNetns, PacketsLargerThanTheInterfaceMtuAreRefusedAtStart) {
   REQUIRE_NETNS();
-  LinkSenderOptions so = sender_options();
-  so.next_hop = mac_of(kA);
+  LinkSenderOptions so = sender_to_a();
   so.slot_size = 9000;
   try {
     LinkSender sender(so);

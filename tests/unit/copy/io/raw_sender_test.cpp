@@ -10,6 +10,7 @@
 
 #include "common/counters.h"
 #include "common/tcp_builder.h"
+#include "tests/unit/copy/io/queue_syn.h"
 
 namespace tc {
 namespace {
@@ -73,22 +74,7 @@ class RawSenderTest : public ::testing::Test {
     sender = std::make_unique<RawSender>(o, ops, std::move(v4), std::move(v6));
   }
 
-  // Queues one SYN to `dst` whose sequence number tells packets apart.
-  void queue(const char* dst, uint32_t seq) {
-    TcpSegmentSpec s;
-    const IpAddress d = *IpAddress::parse(dst);
-    s.src = *IpAddress::parse(d.is_v4() ? "192.0.2.1" : "2001:db8::1");
-    s.dst = d;
-    s.sport = 40000;
-    s.dport = 80;
-    s.seq = seq;
-    s.flags = 0x02;
-    std::span<uint8_t> buf = sender->acquire();
-    ASSERT_GE(buf.size(), 1500u);
-    const size_t len = build_tcp_packet(s, buf);
-    ASSERT_GT(len, 0u);
-    sender->commit(len);
-  }
+  void queue(const char* dst, uint32_t seq) { queue_syn(*sender, dst, seq); }
 
   static uint32_t seq_of(const std::vector<uint8_t>& p) {
     const size_t tcp = (p[0] >> 4) == 4 ? (p[0] & 0xfu) * 4u : 40u;
