@@ -311,7 +311,7 @@ Resources:
       --batch-wait US        after a wakeup for packets, wait US microseconds
                              before the next, so packets are handled in batches:
                              fewer wakeups, at most US of added delay to the
-                             copy; 0-10000, 0 = off (default 50)
+                             copy; 0-10000, 0 = off (default 200)
       --sched-policy P       batch: SCHED_BATCH, the daemon's wakeups never
                              preempt the production server, it runs in fewer,
                              longer turns (default); normal: SCHED_OTHER

@@ -40,7 +40,7 @@ struct CopyOptions {
   bool daemon = false;               // -d
   std::string pid_file;              // -P
   Duration stats_interval = 10s;     // 0: only at exit
-  std::chrono::microseconds batch_wait{50};  // --batch-wait: wakeup coalescing; 0: off
+  std::chrono::microseconds batch_wait{200};  // --batch-wait: wakeup coalescing; 0: off
   SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit

@@ -75,7 +75,7 @@ TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
 
 TEST(CopyOptions, BatchWait) {
   const std::vector<std::string> base{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"};
-  const std::pair<std::vector<std::string>, int> cases[] = {{{}, 50}, {{"--batch-wait", "0"}, 0}, {{"--batch-wait=10000"}, 10000}};
+  const std::pair<std::vector<std::string>, int> cases[] = {{{}, 200}, {{"--batch-wait", "0"}, 0}, {{"--batch-wait=10000"}, 10000}};
   for (const auto& [extra, us] : cases) {
     CopyOptions o;
     std::vector<std::string> args = base;
