@@ -11,6 +11,7 @@
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
 #include "common/wire.h"
+#include "copy/send/neighbour_table.h"
 
 namespace tc {
 
@@ -155,11 +156,15 @@ void check_intercepts(const CopyOptions& o, Report& report, const InterceptProbe
   }
 }
 
-void check_targets(const CopyOptions& o, Host& host, Report& report) {
+std::vector<IpAddress> target_addresses(const CopyOptions& o) {
   std::vector<IpAddress> targets;
   for (const Transfer& t : o.engine.transfers.transfers())
     if (std::find(targets.begin(), targets.end(), t.target.addr) == targets.end()) targets.push_back(t.target.addr);
-  for (const IpAddress& addr : targets) {
+  return targets;
+}
+
+void check_targets(const CopyOptions& o, Host& host, Report& report) {
+  for (const IpAddress& addr : target_addresses(o)) {
     const std::string check = "route to target " + addr.to_string();
     const auto r = doctor::check_route(host, report, addr, check,
                                        "give this host a route to the target: ip route add " + addr.to_string() +
@@ -185,6 +190,64 @@ void check_targets(const CopyOptions& o, Host& host, Report& report) {
                   "strict here, which does not stop tcpcopy's packets (they leave this host); on the target the "
                   "same setting drops them unless its route back to the clients uses the interface they arrive on",
                   "run intercept --check --check-client ADDR on the target");
+  }
+}
+
+// -o: the interface is there, up and wide enough, and every target has a
+// next hop on it, as the sender will look it up at start.
+void check_output_interface(const CopyOptions& o, Host& host, Report& report) {
+  const std::string& dev = o.link.output_interface;
+  const std::string check = "send interface " + dev;
+  const std::vector<doctor::Interface> all = host.interfaces();
+  const auto it = std::find_if(all.begin(), all.end(), [&](const doctor::Interface& i) { return i.name == dev; });
+  if (it == all.end()) {
+    std::string names;
+    for (const doctor::Interface& i : all)
+      if (!i.loopback) names += (names.empty() ? "" : ", ") + i.name;
+    report.problem(check, "no interface " + dev + " on this host", "-o with one of: " + names);
+    return;
+  }
+  if (!it->up) {
+    report.problem(check, dev + " is down: frames sent on it are dropped", "ip link set " + dev + " up");
+  } else {
+    const auto mtu_text = host.read_file("/sys/class/net/" + dev + "/mtu");
+    const auto mtu = mtu_text ? doctor::parse_sysctl_int(*mtu_text) : std::nullopt;
+    if (mtu && *mtu < o.engine.mtu)
+      report.problem(check,
+                     "MTU " + std::to_string(*mtu) + ", below -M " + std::to_string(o.engine.mtu) +
+                         ": tcpcopy refuses to start",
+                     "-M " + std::to_string(*mtu));
+    else
+      report.ok(check, "up" + (mtu ? ", MTU " + std::to_string(*mtu) : std::string()));
+  }
+  const std::string arp = host.read_file(kArpTablePath).value_or("");
+  for (const IpAddress& addr : target_addresses(o)) {
+    const std::string hop_check = "next hop of " + addr.to_string() + " on " + dev;
+    if (o.link.dst_mac) {
+      report.ok(hop_check, "--dst-mac " + o.link.dst_mac->to_string());
+      continue;
+    }
+    if (addr.is_v4()) {
+      if (const auto mac = find_neighbour(arp, addr, dev)) {
+        report.ok(hop_check, mac->to_string() + ", from " + kArpTablePath);
+        continue;
+      }
+    }
+    // Behind a router the frames go to the router's MAC, which only
+    // --dst-mac can say.
+    const auto route = doctor::parse_ip_route_get(host.run({"ip", "route", "get", addr.to_string()}));
+    std::optional<MacAddress> gateway_mac;
+    if (route.found && !route.via.empty())
+      if (const auto gw = IpAddress::parse(route.via)) gateway_mac = find_neighbour(arp, *gw, dev);
+    if (gateway_mac)
+      report.problem(hop_check, "reached via the router " + route.via + ": frames must go to its MAC",
+                     "--dst-mac " + gateway_mac->to_string());
+    else if (!addr.is_v4())
+      report.problem(hop_check, "an IPv6 target: its next hop is not looked up", "--dst-mac (the next hop's MAC)");
+    else
+      report.problem(hop_check,
+                     std::string("no complete entry on ") + dev + " in " + kArpTablePath + ": tcpcopy refuses to start",
+                     "reach it once (ping -c 1 " + addr.to_string() + ") or give --dst-mac (the next hop's MAC)");
   }
 }
 
@@ -241,6 +304,7 @@ doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProbe
                 "the target sees the addresses of -c, not the real clients: it needs a route back for them, and "
                 "intercept's passlist and route checks concern them",
                 "on the target: intercept --check --check-client ADDRESS (one of -c)");
+  if (!o.link.output_interface.empty()) check_output_interface(o, host, report);
   check_offloads(o, host, report);
   return report;
 }

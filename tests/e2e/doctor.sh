@@ -3,7 +3,9 @@
 # missing NFQUEUE rule, a missing route to the clients, a queue and control
 # port already taken, and mentions ip_forward; tcpcopy --check flags an
 # intercept address where nothing answers (an unused address of the
-# target's subnet) and passes once intercept runs.
+# target's subnet) and passes once intercept runs; with -o it finds the
+# target's MAC in the neighbour table (the earlier checks reached it) and
+# flags a send interface that does not exist.
 source "$(dirname "$0")/lib.sh"
 e2e_init doctor
 require_daemons
@@ -73,10 +75,16 @@ wait_until 10 "intercept to listen on port $CONTROL_PORT" port_listening "$NS_TA
 check up "$NS_ONLINE" 0 "$TCPCOPY_BIN" --check -x "80-$TARGET_ADDR:80" -s "$TARGET_ADDR"
 expect_line up "^\[ ok \] intercept $TARGET_ADDR:$CONTROL_PORT: answered the hello in [0-9]+ ms"
 expect_line up '^tcpcopy --check: ready'
+target_mac=$(ip -n "$NS_TARGET" -br link show dev t0 | awk '{ print $3 }')
+check link "$NS_ONLINE" 0 "$TCPCOPY_BIN" --check -x "80-$TARGET_ADDR:80" -s "$TARGET_ADDR" -o ot
+expect_line link '^\[ ok \] send interface ot: up, MTU 1500'
+expect_line link "^\[ ok \] next hop of $TARGET_ADDR on ot: $target_mac, from /proc/net/arp"
+check no-link "$NS_ONLINE" 1 "$TCPCOPY_BIN" --check -x "80-$TARGET_ADDR:80" -s "$TARGET_ADDR" -o nosuch0
+expect_line no-link '^\[FAIL\] send interface nosuch0: no interface nosuch0 on this host'
 check busy "$NS_TARGET" 1 "${icheck[@]}"
 expect_line busy "^\[FAIL\] queue $QUEUE_NUM: already bound by another process"
 expect_line busy "^\[FAIL\] control port $CONTROL_PORT: "
 expect_alive intercept
 stop intercept 15 || fail "intercept exited with an error on SIGTERM"
-log "with intercept running: tcpcopy --check ready; intercept --check sees queue and port taken"
+log "with intercept running: tcpcopy --check ready (with -o: the target's MAC found, a missing interface flagged); intercept --check sees queue and port taken"
 pass
