@@ -156,27 +156,34 @@ void check_intercepts(const CopyOptions& o, Report& report, const InterceptProbe
   }
 }
 
-std::vector<IpAddress> target_addresses(const CopyOptions& o) {
-  std::vector<IpAddress> targets;
-  for (const Transfer& t : o.engine.transfers.transfers())
-    if (std::find(targets.begin(), targets.end(), t.target.addr) == targets.end()) targets.push_back(t.target.addr);
-  return targets;
+// The route to each target, looked up once: -o's next hops use it too.
+struct TargetRoute {
+  IpAddress addr;
+  std::optional<doctor::RouteLookup> route;  // nullopt: none (reported)
+};
+
+std::optional<int> interface_mtu(Host& host, const std::string& dev) {
+  const auto text = host.read_file("/sys/class/net/" + dev + "/mtu");
+  return text ? doctor::parse_sysctl_int(*text) : std::nullopt;
 }
 
-void check_targets(const CopyOptions& o, Host& host, Report& report) {
-  for (const IpAddress& addr : target_addresses(o)) {
+std::vector<TargetRoute> check_targets(const CopyOptions& o, Host& host, Report& report) {
+  std::vector<TargetRoute> routes;
+  for (const Transfer& t : o.engine.transfers.transfers()) {
+    const IpAddress& addr = t.target.addr;
+    if (std::any_of(routes.begin(), routes.end(), [&](const TargetRoute& r) { return r.addr == addr; })) continue;
     const std::string check = "route to target " + addr.to_string();
     const auto r = doctor::check_route(host, report, addr, check,
                                        "give this host a route to the target: ip route add " + addr.to_string() +
                                            " via GATEWAY");
+    routes.push_back({addr, r});
     if (!r) continue;
     if (r->type == "local" || r->dev == "lo") {
       report.info(check, addr.to_string() + " is an address of this host itself");
       continue;
     }
     std::string where = "packets leave through " + r->dev + (r->via.empty() ? "" : " via " + r->via);
-    const auto mtu_text = host.read_file("/sys/class/net/" + r->dev + "/mtu");
-    const auto mtu = mtu_text ? doctor::parse_sysctl_int(*mtu_text) : std::nullopt;
+    const auto mtu = interface_mtu(host, r->dev);
     if (mtu && *mtu < o.engine.mtu) {
       report.problem(check,
                      where + ", whose MTU " + std::to_string(*mtu) + " is below -M " + std::to_string(o.engine.mtu) +
@@ -191,11 +198,13 @@ void check_targets(const CopyOptions& o, Host& host, Report& report) {
                   "same setting drops them unless its route back to the clients uses the interface they arrive on",
                   "run intercept --check --check-client ADDR on the target");
   }
+  return routes;
 }
 
 // -o: the interface is there, up and wide enough, and every target has a
 // next hop on it, as the sender will look it up at start.
-void check_output_interface(const CopyOptions& o, Host& host, Report& report) {
+void check_output_interface(const CopyOptions& o, const std::vector<TargetRoute>& routes, Host& host,
+                            Report& report) {
   const std::string& dev = o.link.output_interface;
   const std::string check = "send interface " + dev;
   const std::vector<doctor::Interface> all = host.interfaces();
@@ -210,8 +219,7 @@ void check_output_interface(const CopyOptions& o, Host& host, Report& report) {
   if (!it->up) {
     report.problem(check, dev + " is down: frames sent on it are dropped", "ip link set " + dev + " up");
   } else {
-    const auto mtu_text = host.read_file("/sys/class/net/" + dev + "/mtu");
-    const auto mtu = mtu_text ? doctor::parse_sysctl_int(*mtu_text) : std::nullopt;
+    const auto mtu = interface_mtu(host, dev);
     if (mtu && *mtu < o.engine.mtu)
       report.problem(check,
                      "MTU " + std::to_string(*mtu) + ", below -M " + std::to_string(o.engine.mtu) +
@@ -221,7 +229,7 @@ void check_output_interface(const CopyOptions& o, Host& host, Report& report) {
       report.ok(check, "up" + (mtu ? ", MTU " + std::to_string(*mtu) : std::string()));
   }
   const std::string arp = host.read_file(kArpTablePath).value_or("");
-  for (const IpAddress& addr : target_addresses(o)) {
+  for (const auto& [addr, route] : routes) {
     const std::string hop_check = "next hop of " + addr.to_string() + " on " + dev;
     if (o.link.dst_mac) {
       report.ok(hop_check, "--dst-mac " + o.link.dst_mac->to_string());
@@ -235,12 +243,11 @@ void check_output_interface(const CopyOptions& o, Host& host, Report& report) {
     }
     // Behind a router the frames go to the router's MAC, which only
     // --dst-mac can say.
-    const auto route = doctor::parse_ip_route_get(host.run({"ip", "route", "get", addr.to_string()}));
     std::optional<MacAddress> gateway_mac;
-    if (route.found && !route.via.empty())
-      if (const auto gw = IpAddress::parse(route.via)) gateway_mac = find_neighbour(arp, *gw, dev);
+    if (route && !route->via.empty())
+      if (const auto gw = IpAddress::parse(route->via)) gateway_mac = find_neighbour(arp, *gw, dev);
     if (gateway_mac)
-      report.problem(hop_check, "reached via the router " + route.via + ": frames must go to its MAC",
+      report.problem(hop_check, "reached via the router " + route->via + ": frames must go to its MAC",
                      "--dst-mac " + gateway_mac->to_string());
     else if (!addr.is_v4())
       report.problem(hop_check, "an IPv6 target: its next hop is not looked up", "--dst-mac (the next hop's MAC)");
@@ -298,13 +305,13 @@ doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProbe
       report.problem("secret file", o.secret_file + ": " + why, "tcpcopy refuses to start with it (status 2)");
   }
   check_intercepts(o, report, probe);
-  check_targets(o, host, report);
+  const std::vector<TargetRoute> routes = check_targets(o, host, report);
   if (!o.engine.client_map.empty())
     report.info("client addresses",
                 "the target sees the addresses of -c, not the real clients: it needs a route back for them, and "
                 "intercept's passlist and route checks concern them",
                 "on the target: intercept --check --check-client ADDRESS (one of -c)");
-  if (!o.link.output_interface.empty()) check_output_interface(o, host, report);
+  if (!o.link.output_interface.empty()) check_output_interface(o, routes, host, report);
   check_offloads(o, host, report);
   return report;
 }

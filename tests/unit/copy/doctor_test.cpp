@@ -276,6 +276,18 @@ TEST(CopyDoctor, OffloadsOfTheCaptureInterfaces) {
 
 // ---- -o: the send interface and the targets' next hops -----------------------------
 
+// check_copy with every intercept answering.
+doctor::Report check_with(FakeHost& h, std::vector<std::string> args) {
+  return check_copy(options(std::move(args)), h, always(InterceptProbe::Outcome::kOk));
+}
+
+// The finding of `check`; a failure (and an empty finding) when missing.
+doctor::Finding finding(const doctor::Report& r, const std::string& check) {
+  if (const doctor::Finding* f = doctor::find_check(r, check)) return *f;
+  ADD_FAILURE() << "no finding '" << check << "' in:\n" << r.text("tcpcopy");
+  return {};
+}
+
 const char* kArp =
     "IP address       HW type     Flags       HW address            Mask     Device\n"
     "10.0.0.2         0x1         0x2         02:00:00:00:00:02     *        eth1\n"
@@ -285,20 +297,16 @@ const char* kArp =
 TEST(CopyDoctor, SendInterfaceAndNextHopFromTheNeighbourTable) {
   FakeHost h = ready_host();
   h.files["/proc/net/arp"] = kArp;
-  const auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1"}), h,
-                            always(InterceptProbe::Outcome::kOk));
+  const auto r = check_with(h, {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1"});
   EXPECT_EQ(r.exit_status(), 0) << r.text("tcpcopy");
-  const auto* dev = doctor::find_check(r, "send interface eth1");
-  ASSERT_TRUE(dev);
-  EXPECT_EQ(dev->severity, Severity::kOk);
-  EXPECT_EQ(dev->detail, "up, MTU 1500");
-  const auto* hop = doctor::find_check(r, "next hop of 10.0.0.2 on eth1");
-  ASSERT_TRUE(hop);
-  EXPECT_EQ(hop->severity, Severity::kOk);
-  EXPECT_EQ(hop->detail, "02:00:00:00:00:02, from /proc/net/arp");
+  doctor::Finding dev = finding(r, "send interface eth1");
+  EXPECT_EQ(dev.severity, Severity::kOk);
+  EXPECT_EQ(dev.detail, "up, MTU 1500");
+  doctor::Finding hop = finding(r, "next hop of 10.0.0.2 on eth1");
+  EXPECT_EQ(hop.severity, Severity::kOk);
+  EXPECT_EQ(hop.detail, "02:00:00:00:00:02, from /proc/net/arp");
   // Without -o, none of this is looked at.
-  const auto plain = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h,
-                                always(InterceptProbe::Outcome::kOk));
+  const auto plain = check_with(h, {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"});
   EXPECT_FALSE(doctor::find_check(plain, "send interface"));
   EXPECT_FALSE(doctor::find_check(plain, "next hop"));
 }
@@ -306,31 +314,25 @@ TEST(CopyDoctor, SendInterfaceAndNextHopFromTheNeighbourTable) {
 TEST(CopyDoctor, SendInterfaceMissingDownOrNarrow) {
   FakeHost h = ready_host();
   h.files["/proc/net/arp"] = kArp;
-  auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth9"}), h,
-                      always(InterceptProbe::Outcome::kOk));
+  auto r = check_with(h, {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth9"});
   EXPECT_EQ(r.exit_status(), 1);
-  const auto* f = doctor::find_check(r, "send interface eth9");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->detail, "no interface eth9 on this host");
-  EXPECT_EQ(f->fix, "-o with one of: eth0, eth1");
+  doctor::Finding f = finding(r, "send interface eth9");
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.detail, "no interface eth9 on this host");
+  EXPECT_EQ(f.fix, "-o with one of: eth0, eth1");
 
   h.ifaces[2].up = false;
-  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1"}), h,
-                 always(InterceptProbe::Outcome::kOk));
-  f = doctor::find_check(r, "send interface eth1");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->fix, "ip link set eth1 up");
+  r = check_with(h, {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1"});
+  f = finding(r, "send interface eth1");
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.fix, "ip link set eth1 up");
 
   h.ifaces[2].up = true;
   h.files["/sys/class/net/eth1/mtu"] = "1400\n";
-  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1", "-M", "1450"}), h,
-                 always(InterceptProbe::Outcome::kOk));
-  f = doctor::find_check(r, "send interface eth1");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->fix, "-M 1400");
+  r = check_with(h, {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-o", "eth1", "-M", "1450"});
+  f = finding(r, "send interface eth1");
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.fix, "-M 1400");
 }
 
 TEST(CopyDoctor, NextHopsThatOnlyDstMacCanGive) {
@@ -338,28 +340,22 @@ TEST(CopyDoctor, NextHopsThatOnlyDstMacCanGive) {
   h.files["/proc/net/arp"] = kArp;
   // Not yet heard from: reach it once, or say its MAC.
   h.answer("ip route get 10.0.0.3", 0, "10.0.0.3 dev eth1 src 10.0.0.1 uid 0 \n    cache \n");
-  auto r = check_copy(options({"-x", "80-10.0.0.3:80", "-s", "10.0.0.3", "-o", "eth1"}), h,
-                      always(InterceptProbe::Outcome::kOk));
+  auto r = check_with(h, {"-x", "80-10.0.0.3:80", "-s", "10.0.0.3", "-o", "eth1"});
   EXPECT_EQ(r.exit_status(), 1);
-  auto* f = doctor::find_check(r, "next hop of 10.0.0.3 on eth1");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->fix, "reach it once (ping -c 1 10.0.0.3) or give --dst-mac (the next hop's MAC)");
+  doctor::Finding f = finding(r, "next hop of 10.0.0.3 on eth1");
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.fix, "reach it once (ping -c 1 10.0.0.3) or give --dst-mac (the next hop's MAC)");
   // Behind a router: its MAC, from the table, is the fix.
   h.answer("ip route get 172.16.0.5", 0, "172.16.0.5 via 10.0.0.254 dev eth1 src 10.0.0.1 uid 0 \n    cache \n");
-  r = check_copy(options({"-x", "80-172.16.0.5:80", "-s", "172.16.0.5", "-o", "eth1"}), h,
-                 always(InterceptProbe::Outcome::kOk));
-  f = doctor::find_check(r, "next hop of 172.16.0.5 on eth1");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->detail, "reached via the router 10.0.0.254: frames must go to its MAC");
-  EXPECT_EQ(f->fix, "--dst-mac 02:00:00:00:00:fe");
+  r = check_with(h, {"-x", "80-172.16.0.5:80", "-s", "172.16.0.5", "-o", "eth1"});
+  f = finding(r, "next hop of 172.16.0.5 on eth1");
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.detail, "reached via the router 10.0.0.254: frames must go to its MAC");
+  EXPECT_EQ(f.fix, "--dst-mac 02:00:00:00:00:fe");
   // --dst-mac given: nothing to look up.
-  r = check_copy(options({"-x", "80-172.16.0.5:80", "-s", "172.16.0.5", "-o", "eth1", "--dst-mac", "02:00:00:00:00:fe"}),
-                 h, always(InterceptProbe::Outcome::kOk));
-  f = doctor::find_check(r, "next hop of 172.16.0.5 on eth1");
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->severity, Severity::kOk);
+  r = check_with(h, {"-x", "80-172.16.0.5:80", "-s", "172.16.0.5", "-o", "eth1", "--dst-mac", "02:00:00:00:00:fe"});
+  f = finding(r, "next hop of 172.16.0.5 on eth1");
+  EXPECT_EQ(f.severity, Severity::kOk);
 }
 
 }  // namespace
