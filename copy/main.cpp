@@ -82,6 +82,7 @@ int main(int argc, char* argv[]) {
            options.engine.transfers.transfers().size(), options.intercepts.size());
     app.run_until(stop);
     TC_LOG(log, kInfo, "final counters: %s", app.counters_line(true).c_str());
+    if (const int status = app.exit_status(); status != 0) return status;
   } catch (const std::exception& e) {
     TC_LOG(log, kError, "%s", e.what());
     std::fprintf(stderr, "tcpcopy: %s\n", e.what());

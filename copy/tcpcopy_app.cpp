@@ -166,8 +166,19 @@ bool TcpcopyApp::replay_complete() {
     replay_drained_ = true;
     replies_seen_ = replies;
     last_progress_ = now_;
-    TC_LOG(log_, kInfo, "offline replay: every packet of the file delivered; waiting for %u session(s) to end",
-           engine_->active_sessions());
+    if (const auto& damage = replay_->damage()) {
+      const PcapReplayStats& st = replay_->stats();
+      TC_LOG(log_, kError,
+             "offline replay: the file broke in pass %u after record %llu (byte offset %lld): %s; "
+             "replayed %llu packet(s), %llu byte(s) before it; waiting for %u session(s) to end",
+             damage->pass + 1, static_cast<unsigned long long>(damage->record),
+             static_cast<long long>(damage->offset), damage->reason.c_str(),
+             static_cast<unsigned long long>(st.packets), static_cast<unsigned long long>(st.bytes),
+             engine_->active_sessions());
+    } else {
+      TC_LOG(log_, kInfo, "offline replay: every packet of the file delivered; waiting for %u session(s) to end",
+             engine_->active_sessions());
+    }
   } else if (replies != replies_seen_) {  // the target is still answering
     replies_seen_ = replies;
     last_progress_ = now_;
@@ -203,7 +214,11 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
       next_stats = now_ + options_.stats_interval;
     }
     if (replay_complete()) {
-      TC_LOG(log_, kInfo, "offline replay complete");
+      if (const auto& damage = replay_->damage())
+        TC_LOG(log_, kError, "offline replay ended early: the file broke at byte offset %lld (%s); exit status %d",
+               static_cast<long long>(damage->offset), damage->reason.c_str(), kExitReplayDamaged);
+      else
+        TC_LOG(log_, kInfo, "offline replay complete");
       break;
     }
   }
@@ -216,6 +231,11 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
 // many captured packets came with it); else its captured packets.
 size_t TcpcopyApp::turn_batch(uint64_t replies, uint64_t captured) {
   return static_cast<size_t>(replies > 0 ? replies : captured);
+}
+
+int TcpcopyApp::exit_status() const {
+  if (replay_ && replay_->damage()) return kExitReplayDamaged;
+  return 0;
 }
 
 void TcpcopyApp::report(CounterSink& sink) const {

@@ -40,6 +40,11 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // Every counter, to the log line and the metrics endpoint.
   void report(CounterSink& sink) const;
   std::string counters_line(bool include_zero) const;
+  // What the process exits with once run_until() returned: 0, or
+  // kExitReplayDamaged when an offline replay's file broke before its end
+  // (the last log lines say where).
+  static constexpr int kExitReplayDamaged = 3;
+  int exit_status() const;
 
   void on_packet(std::span<const uint8_t> packet) override;
   void on_reply(std::span<const uint8_t> header) override;

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace tc {
 
@@ -64,13 +66,22 @@ void PcapFileReplay::advance() {
       const u_char* data = nullptr;
       const int rc = pcap_next_ex(file_.get(), &header, &data);
       if (rc == 1) {
+        ++records_in_pass_;
         pending_ = true;
         pending_header_ = header;
         pending_data_ = data;
         pending_due_ = pacer_.due(stamp_of(*header));
         return;
       }
-      if (rc != PCAP_ERROR_BREAK) ++stats_.read_errors;  // a damaged file: this pass ends here
+      if (rc != PCAP_ERROR_BREAK) {
+        // A damaged file: the replay ends here, whatever passes remain (a
+        // later pass would break at the same place).
+        ++stats_.read_errors;
+        note_damage(pcap_geterr(file_.get()));
+        ++stats_.passes;
+        file_.reset();
+        return;
+      }
       ++stats_.passes;
       if (pass_ + 1 >= options_.repeat || stats_.packets == 0) {
         file_.reset();
@@ -79,12 +90,26 @@ void PcapFileReplay::advance() {
     }
     // The next pass starts right after the last packet of this one.
     ++pass_;
-    if (!open_file().empty()) {  // deleted or replaced since start-up
+    records_in_pass_ = 0;
+    if (std::string err = open_file(); !err.empty()) {  // deleted or replaced since start-up
       ++stats_.read_errors;
+      note_damage(err);
       return;
     }
     pacer_.start_pass(pending_due_);
   }
+}
+
+void PcapFileReplay::note_damage(std::string reason) {
+  if (damage_) return;
+  ReplayBreak b;
+  b.pass = pass_;
+  b.record = records_in_pass_;
+  if (file_) {
+    if (FILE* f = pcap_file(file_.get())) b.offset = static_cast<int64_t>(std::ftell(f));
+  }
+  b.reason = std::move(reason);
+  damage_ = std::move(b);
 }
 
 void PcapFileReplay::deliver(PacketHandler& handler) {

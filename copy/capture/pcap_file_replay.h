@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -37,6 +38,15 @@ struct PcapReplayStats {
   uint64_t passes = 0;      // passes finished
   uint64_t read_errors = 0; // the file could not be read (to its end, or reopened)
   LinkErrorCounters link_errors;
+};
+
+// Where a damaged file stopped the replay: the record read last, the byte
+// offset libpcap had reached, and libpcap's reason.
+struct ReplayBreak {
+  uint32_t pass = 0;        // 0 for the first pass
+  uint64_t record = 0;      // records read in that pass before the break
+  int64_t offset = -1;      // byte offset in the file; -1 when unknown
+  std::string reason;
 };
 
 class PcapFileReplay final : public CaptureSource {
@@ -65,6 +75,9 @@ class PcapFileReplay final : public CaptureSource {
   int link_type() const { return link_type_; }
   uint32_t pass() const { return pass_; }
   const PcapReplayStats& stats() const { return stats_; }
+  // Set when the file could not be read to its end (or reopened for a
+  // later pass): the replay ended there.
+  const std::optional<ReplayBreak>& damage() const { return damage_; }
 
  private:
   // Opens (again) the file with its filter; the error text, empty on success.
@@ -72,6 +85,8 @@ class PcapFileReplay final : public CaptureSource {
   // Reads the next packet of the file into pending_, going on to the next
   // pass at the end of the file; pending_ = false after the last pass.
   void advance();
+  // Notes where the file broke and why; the first break is kept.
+  void note_damage(std::string reason);
   void deliver(PacketHandler& handler);
   void arm_timer();
 
@@ -90,6 +105,8 @@ class PcapFileReplay final : public CaptureSource {
   std::unique_ptr<uint8_t[]> scratch_;
   size_t scratch_size_ = 0;
   PcapReplayStats stats_;
+  uint64_t records_in_pass_ = 0;
+  std::optional<ReplayBreak> damage_;
 };
 
 }  // namespace tc

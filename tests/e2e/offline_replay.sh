@@ -4,7 +4,9 @@
 # file (--pcap-file, twice as fast, idle gaps cut to 300 ms) against the
 # target, with intercept as usual, and exits by itself when done. The
 # target must receive every HTTP request of the recording exactly once and
-# end with the same Redis values as the online server.
+# end with the same Redis values as the online server. Then a damaged copy
+# of the file (cut mid-record) must end the replay with exit status 3 and
+# say where the file broke.
 source "$(dirname "$0")/lib.sh"
 e2e_init offline_replay
 require_daemons
@@ -43,8 +45,23 @@ show_counters tcpcopy
 
 wait_replicated 10
 assert_redis_replicated
+assert_http_replicated
+
+# The same recording, damaged: cut in the middle of a record near its end.
+# The replay stops there, its last lines say where the file broke, and the
+# exit status says the replay was not whole.
+damaged=$E2E_TMP/damaged.pcap
+head -c $(($(stat -c %s "$recording") - 7)) "$recording" >"$damaged"
+start_tcpcopy --pcap-file "$damaged" -a 4 -I 300 -t 5 -l "$E2E_TMP/tcpcopy-damaged.log"
+rc=0
+wait_exit tcpcopy 60 || rc=$?
+((rc == 3)) || fail "tcpcopy exited with status $rc after replaying a damaged file (expected 3)"
+grep -E "offline replay: the file broke in pass 1 after record [0-9]+ \(byte offset [0-9]+\): .+; replayed [0-9]+ packet" \
+  "$E2E_TMP/tcpcopy-damaged.log" >/dev/null || fail "tcpcopy did not say where the file broke: $(tail -n 5 "$E2E_TMP/tcpcopy-damaged.log")"
+grep -q "offline replay complete" "$E2E_TMP/tcpcopy-damaged.log" && fail "a damaged replay was reported complete"
+log "damaged file: exit status 3, $(grep -o 'the file broke in pass [^;]*' "$E2E_TMP/tcpcopy-damaged.log" | head -n 1)"
+
 stop intercept 15 || fail "intercept exited with status $? on SIGTERM"
 show_counters intercept
-assert_http_replicated
 assert_no_leak
 pass

@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -320,6 +321,82 @@ TEST(PcapFileReplay, BatchesAreBounded) {
   EXPECT_EQ(r.deliver_due(kStart, c), PcapFileReplay::kMaxPerDrain);
   EXPECT_EQ(r.deliver_due(kStart, c), 10u);
   EXPECT_TRUE(r.finished());
+}
+
+// The bytes of a file, to damage them.
+Bytes file_bytes(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  Bytes out;
+  if (!f) return out;
+  for (int c; (c = std::fgetc(f)) != EOF;) out.push_back(static_cast<uint8_t>(c));
+  std::fclose(f);
+  return out;
+}
+
+void write_bytes(const std::string& path, const Bytes& b) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
+  std::fclose(f);
+}
+
+// A pcap file's global header is 24 bytes, each record's header 16.
+constexpr size_t kFileHeader = 24;
+constexpr size_t kRecordHeader = 16;
+
+TEST(PcapFileReplay, FileCutMidRecordSaysWhereItBroke) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))},
+                          {1, ether(segment(1, 101, tcpflag::kAck, 5))},
+                          {2, ether(segment(1, 106, tcpflag::kAck, 5))}});
+  Bytes b = file_bytes(f.path);
+  b.resize(b.size() - 10);  // the third record loses its end
+  write_bytes(f.path, b);
+  PcapReplayOptions o = opts(f.path);
+  o.repeat = 3;  // a damaged file ends the replay: later passes would break there too
+  PcapFileReplay r(o);
+  Collect c;
+  r.start(kStart);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(c.seqs.size(), 2u);
+  EXPECT_EQ(r.stats().read_errors, 1u);
+  ASSERT_TRUE(r.damage().has_value());
+  EXPECT_EQ(r.damage()->pass, 0u);
+  EXPECT_EQ(r.damage()->record, 2u);
+  EXPECT_GT(r.damage()->offset, 0);
+  EXPECT_FALSE(r.damage()->reason.empty());
+}
+
+TEST(PcapFileReplay, HugeRecordLengthSaysWhy) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))},
+                          {1, ether(segment(1, 101, tcpflag::kAck, 5))}});
+  Bytes b = file_bytes(f.path);
+  // The second record's captured length (bytes 8-11 of its header, in the
+  // writer's byte order) becomes 0xFFFFFFF0.
+  const size_t second = kFileHeader + kRecordHeader + ether(segment(1, 100, tcpflag::kSyn)).size();
+  ASSERT_GT(b.size(), second + 12);
+  for (size_t i = 0; i < 4; ++i) b[second + 8 + i] = i == 0 ? 0xf0 : 0xff;
+  if (b[0] != 0xd4 && b[0] != 0x4d) std::reverse(b.begin() + second + 8, b.begin() + second + 12);
+  write_bytes(f.path, b);
+  PcapFileReplay r(opts(f.path));
+  Collect c;
+  r.start(kStart);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(c.seqs.size(), 1u);
+  ASSERT_TRUE(r.damage().has_value());
+  EXPECT_EQ(r.damage()->record, 1u);
+  EXPECT_NE(r.damage()->reason.find("4294967280"), std::string::npos) << r.damage()->reason;
+}
+
+TEST(PcapFileReplay, WholeFileHasNoDamage) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))}});
+  PcapFileReplay r(opts(f.path));
+  Collect c;
+  r.start(kStart);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  EXPECT_TRUE(r.finished());
+  EXPECT_FALSE(r.damage().has_value());
 }
 
 TEST(PcapFileReplay, OpenErrorsNameTheFile) {
