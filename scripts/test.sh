@@ -5,10 +5,14 @@
 # built with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan:
 # a sanitizer finding aborts the daemon, which fails its test), and every
 # fuzz target for
-# FUZZ_SECONDS (20) each (build-fuzz, clang++). Must run as root: the e2e
+# FUZZ_SECONDS (20) each (build-fuzz, clang++). Between them, the
+# compiler stage builds everything again as distributions would, warnings
+# as errors: clang++ with Debian's hardening flags and g++ Release (-O3)
+# with Fedora's (_FORTIFY_SOURCE=3, _GLIBCXX_ASSERTIONS), and runs the
+# unit tests of the clang++ build. Must run as root: the e2e
 # tests create network namespaces, load iptables rules and use raw sockets;
-# the package test installs and purges the .deb. SKIP_ASAN=1 / SKIP_FUZZ=1
-# leave the sanitizer and fuzz stages out.
+# the package test installs and purges the .deb. SKIP_ASAN=1 / SKIP_FUZZ=1 /
+# SKIP_COMPILERS=1 leave the sanitizer, fuzz and compiler stages out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +23,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 scripts/install-deps.sh
-scripts/build.sh
+WERROR=1 scripts/build.sh
 
 build_dir=${BUILD_DIR:-build}
 # The replication tests are registered only when both daemons are targets
@@ -34,10 +38,27 @@ echo "test: $registered e2e tests registered"
 
 ctest --test-dir "$build_dir" --output-on-failure --timeout 900
 
+if [[ ${SKIP_COMPILERS:-0} != 1 ]]; then
+  # Debian: dpkg-buildflags with every hardening feature.
+  deb_cxxflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CXXFLAGS)
+  deb_cppflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)
+  deb_ldflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)
+  echo "test: clang++ build with Debian's flags in build-clang"
+  cmake -S . -B build-clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None -DTCPCOPY_WERROR=ON \
+    -DCMAKE_CXX_FLAGS="$deb_cppflags $deb_cxxflags -D_GLIBCXX_ASSERTIONS" \
+    -DCMAKE_EXE_LINKER_FLAGS="$deb_ldflags" >/dev/null
+  cmake --build build-clang -j"${JOBS:-$(nproc)}"
+  ctest --test-dir build-clang -LE 'e2e|packaging' --output-on-failure --timeout 300
+  echo "test: g++ Release build with Fedora-like flags in build-release"
+  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTCPCOPY_WERROR=ON \
+    -DCMAKE_CXX_FLAGS="-O2 -D_FORTIFY_SOURCE=3 -D_GLIBCXX_ASSERTIONS -fstack-protector-strong -fstack-clash-protection -fexceptions" >/dev/null
+  cmake --build build-release -j"${JOBS:-$(nproc)}"
+fi
+
 if [[ ${SKIP_ASAN:-0} != 1 ]]; then
   asan_dir=${ASAN_BUILD_DIR:-build-asan}
   echo "test: unit and e2e tests with ASan and UBSan in $asan_dir"
-  cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPCOPY_SANITIZE=ON >/dev/null
+  cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPCOPY_SANITIZE=ON -DTCPCOPY_WERROR=ON >/dev/null
   cmake --build "$asan_dir" -j"${JOBS:-$(nproc)}"
   ctest --test-dir "$asan_dir" -LE packaging --output-on-failure --timeout 900
 fi

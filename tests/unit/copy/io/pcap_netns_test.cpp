@@ -256,7 +256,7 @@ TEST(PcapNetns, NextHopFromTheNeighbourTable) {
   LinkSender sender(sender_options());
   ASSERT_EQ(sender.next_hops().size(), 1u);
   EXPECT_EQ(sender.next_hops()[0].mac.to_string(), mac);
-  std::system("ip neigh del 10.9.0.1 dev tcb");
+  EXPECT_EQ(std::system("ip neigh del 10.9.0.1 dev tcb"), 0);
 }
 
 TEST(PcapNetns, OpenErrorsNameTheInterface) {
