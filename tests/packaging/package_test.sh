@@ -275,6 +275,13 @@ else
   log "systemd-analyze not available: unit verification skipped"
 fi
 
+# ------------------------------------------------------------------ upgrade
+# Installing over itself runs postinst as an upgrade (try-restart of the
+# units, which are not running here): it must succeed and keep the files.
+dpkg -i "$deb" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log" >&2; fail "dpkg -i over the installed package failed"; }
+for p in "${package_paths[@]}"; do [[ -e $p ]] || fail "$p missing after reinstalling"; done
+log "reinstall (postinst upgrade path): fine"
+
 # ------------------------------------------------------------------ purge
 dpkg -P tcpcopy >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log" >&2; fail "dpkg -P failed"; }
 installed=0
