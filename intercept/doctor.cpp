@@ -336,11 +336,11 @@ doctor::Report check_intercept(const Options& o, Host& host, const InterceptChec
 
 InterceptCheckEnv system_check_env(const Options& options) {
   InterceptCheckEnv env;
-  env.rules_script = "/usr/share/tcpcopy/intercept-rules";
+  env.rules_script = "/usr/libexec/tcpcopy/intercept-rules";
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (const auto& candidate : {exe.parent_path() / "../share/tcpcopy/intercept-rules",
+    for (const auto& candidate : {exe.parent_path() / "../libexec/tcpcopy/intercept-rules",
                                   exe.parent_path() / "../../iptables/intercept-rules"}) {
       if (access(candidate.c_str(), X_OK) == 0) {
         env.rules_script = std::filesystem::weakly_canonical(candidate, ec).string();

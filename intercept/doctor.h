@@ -23,7 +23,7 @@ struct InterceptCheckEnv {
 doctor::Report check_intercept(const Options& options, doctor::Host& host, const InterceptCheckEnv& env);
 
 // The real environment: intercept-rules next to this binary when installed
-// (../share/tcpcopy) or in the source tree, binding the control port for a
+// (../libexec/tcpcopy) or in the source tree, binding the control port for a
 // moment to see if it is free.
 InterceptCheckEnv system_check_env(const Options& options);
 

@@ -12,7 +12,7 @@ packages=(
   iproute2 iptables nftables
   nginx-light redis-server redis-tools wrk curl
   tcpdump procps ethtool
-  rpm systemd man-db
+  rpm systemd man-db lintian rpmlint logrotate
 )
 
 missing=()

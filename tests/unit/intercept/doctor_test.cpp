@@ -60,7 +60,7 @@ FakeHost ready_host() {
 }
 
 InterceptCheckEnv env(std::string port_error = {}) {
-  return {"/usr/share/tcpcopy/intercept-rules", [port_error] { return port_error; }};
+  return {"/usr/libexec/tcpcopy/intercept-rules", [port_error] { return port_error; }};
 }
 
 TEST(InterceptDoctor, ReadyHost) {
@@ -92,7 +92,7 @@ TEST(InterceptDoctor, MissingRuleNamesTheCommandThatAddsIt) {
   const auto* f = doctor::find_check(r, "NFQUEUE rule, port 443");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->severity, Severity::kProblem);
-  EXPECT_EQ(f->fix, "/usr/share/tcpcopy/intercept-rules apply --port 80,443 --queue 2");
+  EXPECT_EQ(f->fix, "/usr/libexec/tcpcopy/intercept-rules apply --port 80,443 --queue 2");
   // Without --check-port: no rule feeds the queue at all.
   r = check_intercept(options({"--check"}), h, env());
   f = doctor::find_check(r, "NFQUEUE rule");
