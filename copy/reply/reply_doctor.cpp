@@ -73,6 +73,33 @@ void check_forwarding(const CopyOptions& o, Host& host, Report& report) {
   }
 }
 
+// IPv6 looks a reply's route up before it checks forwarding: with no route
+// for a -c address (or an unreachable or prohibit one) the kernel answers
+// every reply with an ICMPv6 error toward the target. IPv4 checks
+// forwarding first and drops silently.
+void check_ipv6_client_routes(const CopyOptions& o, Host& host, Report& report) {
+  for (const IpAddress& a : o.engine.client_map.addresses()) {
+    if (a.is_v4()) continue;
+    const std::string check = "route to client address " + a.to_string();
+    const doctor::CommandResult res = host.run({"ip", "route", "get", a.to_string()});
+    if (!res.started) {
+      report.info(check, "cannot look the route up: " + res.err, "install iproute2");
+      continue;
+    }
+    const doctor::RouteLookup r = doctor::parse_ip_route_get(res);
+    const std::string fix = "ip -6 route add blackhole " + a.to_string() + " (or the -c range): replies end silently";
+    if (!r.found)
+      report.problem(check, "no route: this host would answer each reply with an ICMPv6 \"no route\" to the target",
+                     fix);
+    else if (r.type == "unreachable" || r.type == "prohibit")
+      report.problem(check, "a route of type " + r.type + ": this host would answer each reply with an ICMPv6 error",
+                     fix);
+    else
+      report.ok(check, r.type == "blackhole" ? "blackhole: replies end silently"
+                                             : "routed (" + r.type + "), so forwarding off drops the replies silently");
+  }
+}
+
 // Every --reply-interface exists and is up; every target's replies come
 // back on one of them (a symmetric route: the interface toward it).
 void check_interfaces(const CopyOptions& o, const std::vector<std::pair<IpAddress, std::string>>& target_devices,
@@ -108,6 +135,7 @@ void check_reply_layout(const CopyOptions& o, const std::vector<std::pair<IpAddr
                         Host& host, Report& report) {
   check_client_addresses(o, host, report);
   check_forwarding(o, host, report);
+  check_ipv6_client_routes(o, host, report);
   check_interfaces(o, target_devices, host, report);
 }
 

@@ -17,6 +17,8 @@
 # runs with its own group id, which its raw packets carry).
 # Workloads: HTTP keep-alive with 1 MiB answers and a 200 KB upload, one
 # connection per request, Redis pipelined.
+# ARCH1_ARGS adds tcpcopy options, e.g. "-i oc -o ot" for the link-layer
+# backends (whose frames skip the OUTPUT hook), or "-r 50".
 source "$(dirname "$0")/lib.sh"
 e2e_init arch1
 [[ -x $TCPCOPY_BIN ]] || fail "tcpcopy binary not found at '$TCPCOPY_BIN'"
@@ -54,6 +56,10 @@ start_nginx target "$NS_TARGET" "$TARGET_ADDR"
 start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
 start_redis target "$NS_TARGET" "$TARGET_ADDR"
 
+# -o finds the target's MAC in /proc/net/arp: one connection attempt (to a
+# closed port) makes the kernel learn it.
+in_online timeout 5 bash -c "exec 3<>/dev/tcp/$TARGET_ADDR/9" 2>/dev/null || true
+# shellcheck disable=SC2086 # ARCH1_ARGS is a list of options
 bg tcpcopy "$NS_ONLINE" setpriv --regid "$TCPCOPY_GID" --clear-groups "$TCPCOPY_BIN" \
   -x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" --reply-interface ot -c 10.77.9.x \
   -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 ${ARCH1_ARGS:-}

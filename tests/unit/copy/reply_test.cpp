@@ -145,6 +145,16 @@ TEST(ReplyDoctor, ForwardingIsAProblemPerFamily) {
   EXPECT_EQ(doctor::find_check(r, "forwarding net.ipv4.ip_forward")->severity, Severity::kOk);
 }
 
+TEST(ReplyDoctor, Ipv6ClientAddressesNeedARoute) {
+  const std::vector<std::string> args{"-x", "80-10.0.0.2:80", "--reply-interface", "eth1", "-c", "2001:db8:99::1"};
+  FakeHost h = ready_host();
+  h.answer("ip route get 2001:db8:99::1", 2, "", "RTNETLINK answers: Network is unreachable\n");
+  expect_problem(check(h, args), "route to client address 2001:db8:99::1", "blackhole");
+  h.answer("ip route get 2001:db8:99::1", 0, "blackhole 2001:db8:99::1 from :: dev lo proto kernel src ::1 metric 1024 pref medium\n");
+  const auto r = check(h, args);
+  EXPECT_EQ(doctor::find_check(r, "route to client address 2001:db8:99::1")->severity, Severity::kOk) << r.text("tcpcopy");
+}
+
 TEST(ReplyDoctor, RepliesMustArriveOnAReplyInterface) {
   FakeHost h = ready_host();
   // The route to the target leaves through eth1; only eth0 is captured.
