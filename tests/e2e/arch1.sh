@@ -18,7 +18,8 @@
 # Workloads: HTTP keep-alive with 1 MiB answers and a 200 KB upload, one
 # connection per request, Redis pipelined.
 # ARCH1_ARGS adds tcpcopy options, e.g. "-i oc -o ot" for the link-layer
-# backends (whose frames skip the OUTPUT hook), or "-r 50".
+# backends (whose frames skip the OUTPUT hook). ARCH1_COPIES=N runs -n N:
+# every request must then reach the target N times.
 source "$(dirname "$0")/lib.sh"
 e2e_init arch1
 [[ -x $TCPCOPY_BIN ]] || fail "tcpcopy binary not found at '$TCPCOPY_BIN'"
@@ -26,6 +27,8 @@ require_tools nginx curl redis-server redis-cli redis-benchmark setpriv
 readonly SEEN_NET=10.77.9.0/24
 readonly TCPCOPY_GID=4242
 export E2E_TARGET_CLIENT=10.77.9.${CLIENT_ADDR##*.}
+copies=${ARCH1_COPIES:-1}
+export E2E_REPEAT=$copies
 
 topology_up
 # Replies to the copies' clients go to the online host, which keeps them.
@@ -62,7 +65,7 @@ in_online timeout 5 bash -c "exec 3<>/dev/tcp/$TARGET_ADDR/9" 2>/dev/null || tru
 # shellcheck disable=SC2086 # ARCH1_ARGS is a list of options
 bg tcpcopy "$NS_ONLINE" setpriv --regid "$TCPCOPY_GID" --clear-groups "$TCPCOPY_BIN" \
   -x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" --reply-interface ot -c 10.77.9.x \
-  -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 ${ARCH1_ARGS:-}
+  -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 -n "$copies" ${ARCH1_ARGS:-}
 wait_until 10 "tcpcopy to capture replies" grep -q "replies: pcap on" "$E2E_TMP/tcpcopy.log"
 sleep 0.5
 expect_alive tcpcopy
@@ -89,7 +92,7 @@ redis_bench -t lpush -n 5000 -P 16 -c 4
 expect_alive tcpcopy
 
 wait_replicated 60
-assert_redis_replicated
+assert_redis_replicated "$copies"
 stop tcpcopy 15 || fail "tcpcopy exited with status $? on SIGTERM"
 show_counters tcpcopy
 
