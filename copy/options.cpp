@@ -4,7 +4,6 @@
 
 #include <net/if.h>
 
-#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -493,15 +492,12 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         break;
       }
       case kCheck: out.check = true; break;
-      case kReplyInterface: {
-        std::string_view list(v);
-        for (size_t from = 0; from <= list.size();) {
-          const size_t comma = std::min(list.find(',', from), list.size());
-          const std::string_view name = list.substr(from, comma - from);
-          if (!valid_interface_name(name)) return fail(bad("--reply-interface", v, "expected interface names IF[,IF...]"));
-          out.reply_interfaces.emplace_back(name);
-          from = comma + 1;
-        }
+      case kReplyInterface: {  // the list syntax of -i, read by -i's parser
+        LinkOptions list;
+        unsigned unused = 0;
+        if (!parse_link_option('i', v, list, unused).empty())
+          return fail(bad("--reply-interface", v, "expected interface names IF[,IF...], each once"));
+        out.reply_interfaces = std::move(list.capture_interfaces);
         break;
       }
       case kSecretFile:

@@ -59,13 +59,28 @@ start_nginx target "$NS_TARGET" "$TARGET_ADDR"
 start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
 start_redis target "$NS_TARGET" "$TARGET_ADDR"
 
+# The doctor, on this very host: ready (status 0), each check of this layout
+# passed; with forwarding on, a problem naming the sysctl.
+arch1_opts=(-x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" --reply-interface ot -c 10.77.9.x)
+in_online "$TCPCOPY_BIN" --check "${arch1_opts[@]}" >"$E2E_TMP/check.txt" 2>&1 \
+  || fail "tcpcopy --check found problems: $(cat "$E2E_TMP/check.txt")"
+for c in "client addresses" "forwarding net.ipv4.ip_forward" "reply interface ot" "replies of $TARGET_ADDR"; do
+  grep -qF "[ ok ] $c" "$E2E_TMP/check.txt" || fail "tcpcopy --check did not pass '$c': $(cat "$E2E_TMP/check.txt")"
+done
+in_online sysctl -qw net.ipv4.ip_forward=1
+in_online "$TCPCOPY_BIN" --check "${arch1_opts[@]}" >"$E2E_TMP/check-forward.txt" 2>&1 \
+  && fail "tcpcopy --check passed with forwarding on"
+grep -qF "[FAIL] forwarding net.ipv4.ip_forward" "$E2E_TMP/check-forward.txt" \
+  || fail "tcpcopy --check did not flag forwarding: $(cat "$E2E_TMP/check-forward.txt")"
+in_online sysctl -qw net.ipv4.ip_forward=0
+log "tcpcopy --check: ready with this layout, and flags net.ipv4.ip_forward=1"
+
 # -o finds the target's MAC in /proc/net/arp: one connection attempt (to a
 # closed port) makes the kernel learn it.
 in_online timeout 5 bash -c "exec 3<>/dev/tcp/$TARGET_ADDR/9" 2>/dev/null || true
 # shellcheck disable=SC2086 # ARCH1_ARGS is a list of options
 bg tcpcopy "$NS_ONLINE" setpriv --regid "$TCPCOPY_GID" --clear-groups "$TCPCOPY_BIN" \
-  -x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" --reply-interface ot -c 10.77.9.x \
-  -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 -n "$copies" ${ARCH1_ARGS:-}
+  "${arch1_opts[@]}" -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 -n "$copies" ${ARCH1_ARGS:-}
 wait_until 10 "tcpcopy to capture replies" grep -q "replies: pcap on" "$E2E_TMP/tcpcopy.log"
 sleep 0.5
 expect_alive tcpcopy

@@ -46,7 +46,7 @@ TEST(ReplyInterfaceOption, WithInterceptsIsAnErrorNamingBoth) {
 }
 
 TEST(ReplyInterfaceOption, BadNamesAndNeitherAreErrors) {
-  for (const char* bad : {"", "eth1,", ",eth1", "a/b", "averyveryverylongname"}) {
+  for (const char* bad : {"", "eth1,", ",eth1", "a/b", "averyveryverylongname", "eth1,eth1"}) {
     CopyOptions o;
     EXPECT_EQ(parse({"-x", "80-10.0.0.2:80", "--reply-interface", bad}, o).action, ParseResult::Action::kError) << bad;
   }
