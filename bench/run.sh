@@ -7,8 +7,12 @@
 # default); in a workload named with "-link" (keepalive-link and
 # close-link run by default too) it captures with libpcap on the
 # client-side interface and sends frames from its transmit ring on the
-# target-side one (-i, -o). Each workload runs twice: without replication,
-# then with intercept and tcpcopy. Prints a markdown table:
+# target-side one (-i, -o). In a workload named with "-arch1" (e.g.
+# keepalive-arch1; not run by default) tcpcopy runs alone, architecture 1:
+# the copies carry 10.77.9.x (-c), the target routes them back to the
+# online ns (forwarding off for that row), where tcpcopy captures the
+# replies (--reply-interface ot); no intercept. Each workload runs twice:
+# without replication, then with intercept and tcpcopy. Prints a markdown table:
 #   online rate without / with replication and their ratio,
 #   the share of online requests that reached the target,
 #   how long after the load the target had them all (how far the copies
@@ -21,7 +25,7 @@
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--serial-requests N]
-#   [--only keepalive|close|redis|redis-serial[-link]]...
+#   [--only keepalive|close|redis|redis-serial[-link|-arch1]]...
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
 #   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
 #                   intercept --queue-balance reads them, a thread each)
@@ -39,7 +43,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -65,9 +69,10 @@ if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 
   exit 2
 fi
 ((${#workloads[@]})) || workloads=(keepalive close redis redis-serial keepalive-link close-link)
-for w in "${workloads[@]}"; do
+for w0 in "${workloads[@]}"; do
+  w=${w0%-arch1}
   [[ ${w%-link} == keepalive || ${w%-link} == close || ${w%-link} == redis || ${w%-link} == redis-serial ]] ||
-    { echo "bench: unknown workload '$w'" >&2; exit 2; }
+    { echo "bench: unknown workload '$w0'" >&2; exit 2; }
 done
 
 ((inline_rx)) || export E2E_RX_THREAD=1
@@ -138,7 +143,8 @@ run_incr() {
 
 # load WORKLOAD PREFIX: run one workload; prints the online rate.
 load() {
-  local workload=${1%-link} prefix=$2
+  local workload=${1%-arch1} prefix=$2
+  workload=${workload%-link}
   case $workload in
     keepalive) run_wrk "$prefix" "$seconds" 2 "$conns" >&2; wrk_rate "$prefix" ;;
     close) run_wrk "$prefix" "$seconds" 2 "$conns" -H "Connection: close" >&2; wrk_rate "$prefix" ;;
@@ -177,6 +183,9 @@ settle() {
 # tcpcopy at the link layer: libpcap on the client side, frames to the
 # target's MAC on the target side.
 link_args=(-i oc -o ot --dst-mac "$(ip -n "$NS_TARGET" -br link show dev t0 | awk '{ print $3 }')")
+# Architecture 1: the target sends the copies' replies back to the online ns.
+ip -n "$NS_TARGET" route add 10.77.9.0/24 via "$ONLINE_TGT_SIDE"
+arch1_args=(--reply-interface ot -c 10.77.9.x)
 
 rows=()
 for workload in "${workloads[@]}"; do
@@ -184,13 +193,27 @@ for workload in "${workloads[@]}"; do
   base_rate=$(load "$workload" "base-$workload")
 
   log "$workload: with replication"
-  # shellcheck disable=SC2086
-  start_intercept $intercept_args
+  arch1=0
+  [[ $workload == *-arch1 ]] && arch1=1
   backend=()
-  [[ $workload == *-link ]] && backend=("${link_args[@]}")
-  # shellcheck disable=SC2086
-  start_tcpcopy "${backend[@]}" $tcpcopy_args
-  t0=$(cpu_ticks tcpcopy) i0=$(cpu_ticks intercept) s0=$(server_ticks "$workload")
+  [[ ${workload%-arch1} == *-link ]] && backend=("${link_args[@]}")
+  if ((arch1)); then
+    in_online sysctl -qw net.ipv4.ip_forward=0
+    rm -f "$E2E_TMP/tcpcopy.log"
+    # shellcheck disable=SC2086
+    bg tcpcopy "$NS_ONLINE" "$TCPCOPY_BIN" -x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" "${arch1_args[@]}" \
+      "${backend[@]}" -l "$E2E_TMP/tcpcopy.log" --log-level info --stats-interval 1 $tcpcopy_args
+    wait_until 10 "tcpcopy to capture replies" grep -q "replies: pcap on" "$E2E_TMP/tcpcopy.log"
+    sleep 0.5
+    expect_alive tcpcopy
+  else
+    # shellcheck disable=SC2086
+    start_intercept $intercept_args
+    # shellcheck disable=SC2086
+    start_tcpcopy "${backend[@]}" $tcpcopy_args
+  fi
+  t0=$(cpu_ticks tcpcopy) i0=0 s0=$(server_ticks "$workload")
+  ((arch1)) || i0=$(cpu_ticks intercept)
   rate=$(load "$workload" "rep-$workload")
   load_end=$EPOCHREALTIME
   s1=$(server_ticks "$workload")
@@ -198,12 +221,19 @@ for workload in "${workloads[@]}"; do
   settle "$workload" "rep-$workload" "$online"
   settled=$EPOCHREALTIME
   target=$(target_count "$workload" "rep-$workload")
-  t1=$(cpu_ticks tcpcopy) i1=$(cpu_ticks intercept)
-  t_rss=$(proc_status tcpcopy VmHWM) i_rss=$(proc_status intercept VmHWM)
+  t1=$(cpu_ticks tcpcopy) i1=0 i_rss=0
+  t_rss=$(proc_status tcpcopy VmHWM)
+  ((arch1)) || { i1=$(cpu_ticks intercept); i_rss=$(proc_status intercept VmHWM); }
   # The NFQUEUE rule stays: the target still retransmits to copies that
   # were cut short, and without the rule those packets would reach the
   # client (the leak detector counts them).
-  stop_daemons >&2
+  if ((arch1)); then
+    stop tcpcopy 15 || fail "tcpcopy exited with status $? on SIGTERM"
+    show_counters tcpcopy >&2
+    in_online sysctl -qw net.ipv4.ip_forward=1
+  else
+    stop_daemons >&2
+  fi
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \

@@ -11,6 +11,7 @@
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
 #include "common/wire.h"
+#include "copy/reply/reply_doctor.h"
 #include "copy/send/neighbour_table.h"
 
 namespace tc {
@@ -306,11 +307,17 @@ doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProbe
   }
   check_intercepts(o, report, probe);
   const std::vector<TargetRoute> routes = check_targets(o, host, report);
-  if (!o.engine.client_map.empty())
+  if (!o.reply_interfaces.empty()) {
+    std::vector<std::pair<IpAddress, std::string>> devices;
+    for (const TargetRoute& r : routes)
+      if (r.route) devices.emplace_back(r.addr, r.route->dev);
+    check_reply_layout(o, devices, host, report);
+  } else if (!o.engine.client_map.empty()) {
     report.info("client addresses",
                 "the target sees the addresses of -c, not the real clients: it needs a route back for them, and "
                 "intercept's passlist and route checks concern them",
                 "on the target: intercept --check --check-client ADDRESS (one of -c)");
+  }
   if (!o.link.output_interface.empty()) check_output_interface(o, routes, host, report);
   check_offloads(o, host, report);
   return report;

@@ -78,8 +78,9 @@ int main(int argc, char* argv[]) {
         }
       }
     });
-    TC_LOG(log, kInfo, "tcpcopy %s started: %zu transfer(s), %zu intercept(s)", TCPCOPY_VERSION,
-           options.engine.transfers.transfers().size(), options.intercepts.size());
+    TC_LOG(log, kInfo, "tcpcopy %s started: %zu transfer(s), %zu intercept(s)%s", TCPCOPY_VERSION,
+           options.engine.transfers.transfers().size(), options.intercepts.size(),
+           options.reply_interfaces.empty() ? "" : ", replies captured here");
     app.run_until(stop);
     TC_LOG(log, kInfo, "final counters: %s", app.counters_line(true).c_str());
     if (const int status = app.exit_status(); status != 0) return status;

@@ -42,6 +42,7 @@ enum LongOnly : int {
   kPortWait,
   kMovePorts,
   kSynRetries,
+  kReplyInterface,
 };
 
 constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
@@ -81,6 +82,7 @@ const option kLongOptions[] = {
     {"metrics", required_argument, nullptr, kMetrics},
     {"check", no_argument, nullptr, kCheck},
     {"secret-file", required_argument, nullptr, kSecretFile},
+    {"reply-interface", required_argument, nullptr, kReplyInterface},
     {"interface", required_argument, nullptr, 'i'},
     {"filter", required_argument, nullptr, 'F'},
     {"buffer-size", required_argument, nullptr, 'B'},
@@ -221,7 +223,7 @@ std::string check_link_options(unsigned given) {
 }  // namespace
 
 std::string copy_usage() {
-  return R"(Usage: tcpcopy -x TRANSFERS -s INTERCEPTS [options]
+  return R"(Usage: tcpcopy -x TRANSFERS (-s INTERCEPTS | --reply-interface IFS) [options]
 
 Replays live TCP sessions seen on this (online) server against a target
 server. Replies are taken away on the target by intercept and come back
@@ -231,6 +233,12 @@ Required:
   -x, --transfer LIST        [srcIP:]srcPort-dstIP:dstPort[,...]  online port -> target
                              (IPv6 in brackets: [2001:db8::2]:80)
   -s, --intercept LIST       intercept addresses ip[:port][,...]
+  or
+      --reply-interface IF[,IF...]
+                             architecture 1, no intercept: the target routes its
+                             replies to this host, tcpcopy captures them on these
+                             interfaces and the kernel drops them (needs -c with
+                             addresses not local here, and ip_forward off)
 
 Control channel:
   -p, --intercept-port PORT  port for -s entries without one (default 36524)
@@ -484,6 +492,14 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
         break;
       }
       case kCheck: out.check = true; break;
+      case kReplyInterface: {  // the list syntax of -i, read by -i's parser
+        LinkOptions list;
+        unsigned unused = 0;
+        if (!parse_link_option('i', v, list, unused).empty())
+          return fail(bad("--reply-interface", v, "expected interface names IF[,IF...], each once"));
+        out.reply_interfaces = std::move(list.capture_interfaces);
+        break;
+      }
       case kSecretFile:
         if (*v == '\0') return fail(bad("--secret-file", v, "expected a file name"));
         out.secret_file = v;
@@ -499,11 +515,17 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
   if (transfers.empty()) return fail("missing -x/--transfer (e.g. -x 80-10.0.0.2:80)");
   if (std::string err = TransferMap::parse(transfers, out.engine.transfers); !err.empty())
     return fail("invalid value '" + transfers + "' for -x/--transfer: " + err);
-  if (intercepts.empty()) return fail("missing -s/--intercept (the intercept address, e.g. -s 10.0.0.2)");
+  if (!out.reply_interfaces.empty()) {
+    if (!intercepts.empty()) return fail("-s/--intercept and --reply-interface exclude each other (intercept, or replies captured here)");
+  } else if (intercepts.empty()) {
+    return fail("missing -s/--intercept (the intercept address, e.g. -s 10.0.0.2) or --reply-interface");
+  }
   std::string err;
-  auto list = parse_endpoint_list(intercepts, intercept_port, err);
-  if (!list) return fail("invalid value '" + intercepts + "' for -s/--intercept: " + err);
-  out.intercepts = *list;
+  if (!intercepts.empty()) {
+    auto list = parse_endpoint_list(intercepts, intercept_port, err);
+    if (!list) return fail("invalid value '" + intercepts + "' for -s/--intercept: " + err);
+    out.intercepts = *list;
+  }
   if (out.daemon && !out.log_file.empty() && out.log_file.front() != '/')
     return fail("invalid value '" + out.log_file + "' for -l/--log: a daemon needs an absolute path");
   return r;

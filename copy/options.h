@@ -44,6 +44,9 @@ struct CopyOptions {
   SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
   std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
   bool check = false;                // --check: inspect the host, then exit
+  // --reply-interface (architecture 1): capture the target's replies on
+  // these interfaces instead of taking them from intercepts (-s).
+  std::vector<std::string> reply_interfaces;
   std::string secret_file;           // --secret-file; empty: no authentication
   std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
 };

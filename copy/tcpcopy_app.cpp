@@ -108,13 +108,17 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   replay_ = io.replay;
   TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
 
-  InterceptLinkOptions link;
-  link.connections_per_intercept = options.connections;
-  link.secret = options.secret;
-  link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
-  engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_);
-  // A full sender sends before the end of the turn; registrations go first.
-  sender_->set_before_send([this] { link_->flush(); });
+  if (!options.reply_interfaces.empty()) {
+    start_reply_capture();
+  } else {
+    InterceptLinkOptions link;
+    link.connections_per_intercept = options.connections;
+    link.secret = options.secret;
+    link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
+    engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_);
+    // A full sender sends before the end of the turn; registrations go first.
+    sender_->set_before_send([this] { link_->flush(); });
+  }
 
   for (auto& source : captures_) {
     CaptureSource* c = source.get();
@@ -131,6 +135,22 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
 }
 
 TcpcopyApp::~TcpcopyApp() = default;
+
+// Architecture 1: replies are captured here; every session may start, and
+// an offline replay starts at once, as nobody has to be connected first.
+void TcpcopyApp::start_reply_capture() {
+  ReplyCaptureOptions r;
+  r.interfaces = options_.reply_interfaces;
+  r.filter = target_reply_filter(options_.engine.transfers);
+  reply_capture_ = std::make_unique<ReplyCapture>(r);
+  TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
+  engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_);
+  loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); });
+  if (replay_) {
+    TC_LOG(log_, kInfo, "offline replay starts");
+    replay_->start(monotonic_now());
+  }
+}
 
 void TcpcopyApp::on_packet(std::span<const uint8_t> packet) { engine_->on_captured(packet, now_); }
 
@@ -155,7 +175,7 @@ void TcpcopyApp::on_link_up() {
 // announce, so the link flushes before the sender.
 void TcpcopyApp::end_of_turn() {
   engine_->flush();
-  link_->flush();
+  if (link_) link_->flush();
   sender_->flush();
 }
 
@@ -196,7 +216,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
   TimePoint next_stats = monotonic_now() + options_.stats_interval;
   while (!stop_flag) {
     now_ = monotonic_now();
-    Duration timeout = link_->next_timeout(now_);
+    Duration timeout = link_ ? link_->next_timeout(now_) : Duration{1s};
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
@@ -205,7 +225,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     loop_.run_once(timeout);
     now_ = monotonic_now();
     engine_->on_tick(now_);
-    link_->tick(now_);
+    if (link_) link_->tick(now_);
     end_of_turn();
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));
@@ -244,7 +264,8 @@ void TcpcopyApp::report(CounterSink& sink) const {
   sink.gauge("buffered_segments", "", engine_->buffered_segments());
   for (const auto& c : captures_) c->report(sink);
   sender_->report(sink);
-  link_->report(sink);
+  if (link_) link_->report(sink);
+  if (reply_capture_) reply_capture_->report(sink);
   sink.counter("batch_waits", "", pacer_.sleeps());
 }
 

@@ -18,6 +18,7 @@
 #include "copy/control/intercept_link.h"
 #include "copy/engine/session_engine.h"
 #include "copy/options.h"
+#include "copy/reply/reply_capture.h"
 #include "copy/send/packet_sender.h"
 
 namespace tc {
@@ -52,6 +53,7 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
 
  private:
   void end_of_turn();
+  void start_reply_capture();
   // Offline replay: true once the file is done and its sessions ended (or
   // the target stayed silent for the session timeout).
   bool replay_complete();
@@ -66,7 +68,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   std::vector<std::unique_ptr<CaptureSource>> captures_;
   std::unique_ptr<PacketSender> sender_;
   PcapFileReplay* replay_ = nullptr;  // in captures_, in offline replay
-  std::unique_ptr<InterceptLink> link_;
+  std::unique_ptr<InterceptLink> link_;           // -s; else:
+  std::unique_ptr<ReplyCapture> reply_capture_;  // --reply-interface (architecture 1)
+  AcceptingRegistrar accept_all_;                // its registrar: no intercept to tell
   std::unique_ptr<SessionEngine> engine_;
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
   // Offline replay, after the file's last packet: when that was and when

@@ -22,6 +22,9 @@ class ClientMap {
   // The address the target sees for `client`, or nullopt when the map has
   // no address of the client's IP version.
   std::optional<IpAddress> map(const IpAddress& client) const;
+  // What was given, for tcpcopy --check: the list, and a.b.c.0 for a.b.c.x.
+  const std::vector<IpAddress>& addresses() const { return list_; }
+  const std::optional<IpAddress>& pattern() const { return pattern_; }
 
  private:
   std::vector<IpAddress> list_;

@@ -1,0 +1,78 @@
+// Architecture 1: no intercept. The target routes its replies to the
+// copies' client addresses (-c) through this online host; they arrive here
+// addressed to no local address and, with forwarding off, the kernel drops
+// them. Before that, a live capture on the --reply-interface interfaces
+// sees them: only their headers and a short payload prefix are kept, and
+// each goes to the session engine as an intercept's reply header would.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/counters.h"
+#include "common/pcap_io.h"
+#include "copy/control/intercept_link.h"
+#include "copy/engine/ports.h"
+#include "copy/engine/transfer_map.h"
+
+namespace tc {
+
+// Without intercepts there is nobody to announce a session to: every
+// session may start.
+class AcceptingRegistrar final : public SessionRegistrar {
+ public:
+  bool register_session(const SessionKey&) override { return true; }
+  void unregister_session(const SessionKey&) override {}
+};
+
+// The kernel filter on the target's replies: "tcp and ((src host T and src
+// port P) or ...)", one term per distinct -x target.
+std::string target_reply_filter(const TransferMap& transfers);
+
+struct ReplyCaptureOptions {
+  std::vector<std::string> interfaces;  // --reply-interface
+  std::string filter;                   // see target_reply_filter
+  // Link header, IPv6 with extension room, TCP with options, and a few
+  // payload bytes: the engine reads headers only, and takes the payload's
+  // length from the IP header.
+  int snaplen = 192;
+  int buffer_bytes = 16 << 20;
+};
+
+// What the reply capture saw, for the counter line.
+struct ReplyCaptureCounters {
+  uint64_t replies = 0;          // handed to the engine
+  uint64_t bytes = 0;            // their IP lengths as captured
+  uint64_t kernel_drops = 0;     // ring full (pcap_stats ps_drop), summed over interfaces
+  uint64_t interface_drops = 0;  // dropped by the interface (ps_ifdrop)
+  uint64_t dispatch_errors = 0;
+  LinkErrorCounters link_errors; // frames whose link header could not be read
+  void report(CounterSink& sink) const;
+};
+
+class ReplyCapture final : private IpPacketSink {
+ public:
+  // Opens every interface; throws std::runtime_error naming the one that
+  // fails.
+  explicit ReplyCapture(const ReplyCaptureOptions& options);
+
+  int fd() const { return set_.fd(); }
+  // Hands every reply ready in the rings to `handler`; returns how many.
+  size_t drain(ReplyHandler& handler);
+  ReplyCaptureCounters counters() const;
+  void report(CounterSink& sink) const { counters().report(sink); }
+  std::string describe() const;
+
+ private:
+  void on_ip_packet(std::span<const uint8_t> ip, bool cut) override;
+
+  std::string filter_;
+  int snaplen_;
+  LiveCaptureSet set_;
+  ReplyHandler* handler_ = nullptr;
+  uint64_t replies_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace tc
