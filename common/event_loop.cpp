@@ -18,15 +18,17 @@ void EventLoop::add(int fd, uint32_t events, Handler h) {
   handlers_[fd] = std::move(h);
 }
 
-void EventLoop::modify(int fd, uint32_t events) {
+bool EventLoop::modify(int fd, uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.fd = fd;
-  epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev);
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) == 0) return true;
+  ++ctl_failures_;
+  return false;
 }
 
 void EventLoop::remove(int fd) {
-  epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT) ++ctl_failures_;
   handlers_.erase(fd);
 }
 
@@ -35,6 +37,7 @@ size_t EventLoop::run_once(Duration timeout) {
   int ms = -1;
   if (timeout.count() >= 0) ms = static_cast<int>((timeout.count() + 999999) / 1000000);
   const int n = epoll_wait(epfd_.get(), events, 64, ms);
+  if (n < 0 && errno != EINTR) ++wait_failures_;
   if (n <= 0) return 0;  // timed out, or a signal came
   for (int i = 0; i < n; ++i) {
     auto it = handlers_.find(events[i].data.fd);

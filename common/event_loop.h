@@ -20,15 +20,25 @@ class EventLoop {
 
   EventLoop();  // throws std::system_error
   void add(int fd, uint32_t events, Handler h);
-  void modify(int fd, uint32_t events);
+  // Data path: a refusal by the kernel is counted, never thrown. False when
+  // the events could not be changed (the fd keeps its previous ones).
+  bool modify(int fd, uint32_t events);
+  // An fd closed before its removal is already gone from epoll: not a failure.
   void remove(int fd);
   // Waits at most `timeout` (negative: forever) and dispatches ready fds.
   // Returns how many fds were ready (0: timed out or interrupted).
   size_t run_once(Duration timeout);
 
+  // epoll_ctl calls the kernel refused after start-up, and failed waits
+  // (other than interruptions by a signal).
+  uint64_t ctl_failures() const { return ctl_failures_; }
+  uint64_t wait_failures() const { return wait_failures_; }
+
  private:
   UniqueFd epfd_;
   std::unordered_map<int, Handler> handlers_;
+  uint64_t ctl_failures_ = 0;
+  uint64_t wait_failures_ = 0;
 };
 
 }  // namespace tc

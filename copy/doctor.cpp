@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <random>
 
+#include "common/framed_stream.h"
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
 #include "common/wire.h"
@@ -74,34 +76,36 @@ InterceptProbe probe_intercept(const Endpoint& ep, Duration timeout) {
   if (err != 0) return fail(outcome_of(err), err, start);
 
   // The hello a tcpcopy sends, with an id of its own, then the answer.
-  wire::FrameWriter writer(64);
-  writer.hello(std::random_device{}());
-  const auto bytes = writer.pending();
-  if (::send(fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
-    return fail(O::kError, errno, start);
+  FramedStream stream(std::move(fd), 64);
+  stream.writer().hello(std::random_device{}());
+  const FramedStream::WriteResult sent = stream.flush();
+  if (sent.kind != FramedStream::WriteResult::Kind::kDone) return fail(O::kError, sent.err, start);
   const TimePoint answer_deadline = monotonic_now() + timeout;
-  wire::FrameDecoder decoder;
+  std::optional<O> answer;
   while (true) {
-    if (!wait_for(fd.get(), POLLIN, answer_deadline)) return fail(O::kTimeout, 0, start);
-    const auto space = decoder.write_space();
-    if (space.empty()) return fail(O::kNotIntercept, 0, start);
-    const ssize_t n = ::recv(fd.get(), space.data(), space.size(), MSG_DONTWAIT);
-    if (n == 0) return fail(O::kClosed, 0, start);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return fail(errno == ECONNRESET ? O::kClosed : O::kError, errno, start);
-    }
-    decoder.commit(static_cast<size_t>(n));
-    while (const auto frame = decoder.next()) {
-      const bool ack = frame->type == static_cast<uint8_t>(wire::MessageType::kHelloAck);
-      if (ack || frame->type == static_cast<uint8_t>(wire::MessageType::kChallenge)) {
+    if (!wait_for(stream.fd(), POLLIN, answer_deadline)) return fail(O::kTimeout, 0, start);
+    const FramedStream::ReadResult r = stream.read([&answer](const wire::Frame& frame) {
+      if (frame.type == static_cast<uint8_t>(wire::MessageType::kHelloAck)) answer = O::kOk;
+      if (frame.type == static_cast<uint8_t>(wire::MessageType::kChallenge)) answer = O::kChallenged;
+      return !answer;
+    });
+    using Kind = FramedStream::ReadResult::Kind;
+    switch (r.kind) {
+      case Kind::kAgain:
+        continue;
+      case Kind::kStopped: {
         InterceptProbe ok;
-        ok.outcome = ack ? O::kOk : O::kChallenged;
+        ok.outcome = *answer;
         ok.elapsed = monotonic_now() - start;
         return ok;
       }
+      case Kind::kEof:
+        return fail(O::kClosed, 0, start);
+      case Kind::kError:
+        return fail(r.err == ECONNRESET ? O::kClosed : O::kError, r.err, start);
+      case Kind::kBadFrame:
+        return fail(O::kNotIntercept, 0, start);
     }
-    if (decoder.error() != wire::WireError::kNone) return fail(O::kNotIntercept, 0, start);
   }
 }
 

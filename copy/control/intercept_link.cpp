@@ -104,7 +104,7 @@ InterceptLink::InterceptLink(EventLoop& loop, Logger& log, std::vector<Endpoint>
 InterceptLink::~InterceptLink() {
   for (Intercept& in : intercepts_)
     for (Connection& c : in.conns)
-      if (c.fd) loop_.remove(c.fd.get());
+      if (c.stream.is_open()) loop_.remove(c.stream.fd());
 }
 
 size_t InterceptLink::intercepts_up() const {
@@ -141,7 +141,7 @@ InterceptLink::Connection* InterceptLink::pick(Intercept& in, size_t hash) {
 size_t InterceptLink::writer_capacity() const { return 2 * options_.writer_bytes + 4096; }
 
 bool InterceptLink::has_room(const Connection& c) const {
-  return c.writer.pending_bytes() + wire::kHeaderSize + 2 + wire::kKeySize <= options_.writer_bytes;
+  return c.stream.writer().pending_bytes() + wire::kHeaderSize + 2 + wire::kKeySize <= options_.writer_bytes;
 }
 
 bool InterceptLink::register_session(const SessionKey& key) {
@@ -160,7 +160,7 @@ bool InterceptLink::register_session(const SessionKey& key) {
     }
   }
   bool ok = true;
-  for (Connection* c : chosen_) ok = c->writer.add_key(wire::MessageType::kRegister, key) && ok;
+  for (Connection* c : chosen_) ok = c->stream.writer().add_key(wire::MessageType::kRegister, key) && ok;
   if (!ok) {
     ++stats_.registrations_shed;
     return false;
@@ -175,7 +175,7 @@ void InterceptLink::unregister_session(const SessionKey& key) {
   for (Intercept& in : intercepts_) {
     if (in.up == 0) continue;
     Connection* c = pick(in, hash);
-    if (has_room(*c) && c->writer.add_key(wire::MessageType::kUnregister, key))
+    if (has_room(*c) && c->stream.writer().add_key(wire::MessageType::kUnregister, key))
       any = true;
     else
       ++stats_.unregistrations_shed;
@@ -244,9 +244,6 @@ void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
   set_int(fd.get(), IPPROTO_TCP, TCP_KEEPCNT, kKeepCount);
   set_int(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(kUserTimeoutMs));
 
-  // A fresh stream: nothing from the previous connection may leak into it.
-  c.writer = wire::FrameWriter(writer_capacity());
-  c.decoder = wire::FrameDecoder();
   c.proved = false;
 
   sockaddr_storage ss{};
@@ -268,7 +265,8 @@ void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
     close(ii, ci, LinkFailure::kOther, e.what());
     return;
   }
-  c.fd = std::move(fd);
+  // A fresh stream: nothing from the previous connection may leak into it.
+  c.stream.open(std::move(fd));
   c.state = State::kConnecting;
   c.want_write = true;
   c.deadline = now + options_.connect_timeout;
@@ -276,11 +274,11 @@ void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
 
 void InterceptLink::on_event(size_t ii, size_t ci, uint32_t events) {
   Connection& c = intercepts_[ii].conns[ci];
-  if (!c.fd) return;
+  if (!c.stream.is_open()) return;
   if (c.state == State::kConnecting) {
     int err = 0;
     socklen_t len = sizeof err;
-    if (getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (getsockopt(c.stream.fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err != 0) {
       close(ii, ci, failure_from_errno(err), errno_text(err));
       return;
@@ -288,10 +286,9 @@ void InterceptLink::on_event(size_t ii, size_t ci, uint32_t events) {
     if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(ii, ci);
     return;
   }
-  const uint64_t generation = c.generation;
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
     on_readable(ii, ci);
-    if (c.generation != generation) return;
+    if (!c.stream.is_open()) return;  // closed while reading
   }
   if (events & EPOLLOUT) write_pending(ii, ci);
 }
@@ -300,44 +297,35 @@ void InterceptLink::on_connected(size_t ii, size_t ci) {
   Connection& c = intercepts_[ii].conns[ci];
   c.state = State::kHelloSent;
   c.deadline.reset();  // the next tick starts the hello timeout
-  loop_.modify(c.fd.get(), EPOLLIN);
-  c.want_write = false;
-  c.writer.hello(instance_id_);
+  c.want_write = true;  // EPOLLOUT is armed until the modify below succeeds
+  if (!set_events(ii, ci, false)) return;
+  c.stream.writer().hello(instance_id_);
   write_pending(ii, ci);
 }
 
 void InterceptLink::on_readable(size_t ii, size_t ci) {
   Connection& c = intercepts_[ii].conns[ci];
-  const uint64_t generation = c.generation;
-  for (int round = 0; round < kMaxReadsPerEvent; ++round) {
-    const std::span<uint8_t> space = c.decoder.write_space();
-    if (space.empty()) break;  // the decoder failed: handled below
-    const ssize_t n = ::read(c.fd.get(), space.data(), space.size());
-    if (n == 0) {
+  const FramedStream::ReadResult r =
+      c.stream.read([this, ii, ci](const wire::Frame& frame) { return on_frame(ii, ci, frame); });
+  using Kind = FramedStream::ReadResult::Kind;
+  switch (r.kind) {
+    case Kind::kAgain:
+    case Kind::kStopped:
+      return;
+    case Kind::kEof:
       if (c.proved && c.state == State::kHelloSent)
         close(ii, ci, LinkFailure::kAuthFailed,
               "the intercept closed the connection on our proof: is --secret-file the same on both sides?");
       else
         close(ii, ci, LinkFailure::kEof, "closed by the intercept");
       return;
-    }
-    if (n < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      if (err == EAGAIN || err == EWOULDBLOCK) return;
-      close(ii, ci, failure_from_errno(err), errno_text(err));
+    case Kind::kError:
+      close(ii, ci, failure_from_errno(r.err), errno_text(r.err));
       return;
-    }
-    c.decoder.commit(static_cast<size_t>(n));
-    while (std::optional<wire::Frame> frame = c.decoder.next()) {
-      if (!on_frame(ii, ci, *frame) || c.generation != generation) return;
-    }
-    if (c.decoder.error() != wire::WireError::kNone) break;
-    if (static_cast<size_t>(n) < space.size()) return;  // the socket is drained
-  }
-  if (c.decoder.error() != wire::WireError::kNone) {
-    ++stats_.bad_frames;
-    close(ii, ci, LinkFailure::kBadFrame, std::string("bad frame: ") + wire::to_string(c.decoder.error()));
+    case Kind::kBadFrame:
+      ++stats_.bad_frames;
+      close(ii, ci, LinkFailure::kBadFrame, std::string("bad frame: ") + wire::to_string(r.wire_error));
+      return;
   }
 }
 
@@ -406,7 +394,7 @@ bool InterceptLink::on_challenge(size_t ii, size_t ci, const wire::Frame& frame)
     close(ii, ci, LinkFailure::kAuthFailed, "cannot compute a proof (random source or HMAC failed)");
     return false;
   }
-  c.writer.auth(c.client_nonce, *proof);
+  c.stream.writer().auth(c.client_nonce, *proof);
   c.proved = true;
   return write_pending(ii, ci);
 }
@@ -432,37 +420,35 @@ bool InterceptLink::hello_ack_ok(size_t ii, size_t ci, const wire::Frame& frame)
 
 bool InterceptLink::write_pending(size_t ii, size_t ci) {
   Connection& c = intercepts_[ii].conns[ci];
-  while (!c.writer.empty()) {
-    const std::span<const uint8_t> pending = c.writer.pending();
-    const ssize_t n = ::send(c.fd.get(), pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      c.writer.consume(static_cast<size_t>(n));
-      continue;
-    }
-    const int err = n < 0 ? errno : EPIPE;
-    if (err == EINTR) continue;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      set_events(c, true);
-      return true;
-    }
-    close(ii, ci, failure_from_errno(err), errno_text(err));
-    return false;
+  const FramedStream::WriteResult w = c.stream.flush();
+  switch (w.kind) {
+    case FramedStream::WriteResult::Kind::kDone: return set_events(ii, ci, false);
+    case FramedStream::WriteResult::Kind::kBlocked: return set_events(ii, ci, true);
+    case FramedStream::WriteResult::Kind::kError: break;
   }
-  set_events(c, false);
-  return true;
+  close(ii, ci, failure_from_errno(w.err), errno_text(w.err));
+  return false;
 }
 
-void InterceptLink::set_events(Connection& c, bool want_write) {
-  if (c.want_write == want_write) return;
-  loop_.modify(c.fd.get(), want_write ? EPOLLIN | EPOLLOUT : EPOLLIN);
+// A connection whose events cannot be changed would stall: it is closed
+// (and retried) like one that failed.
+bool InterceptLink::set_events(size_t ii, size_t ci, bool want_write) {
+  Connection& c = intercepts_[ii].conns[ci];
+  if (c.want_write == want_write) return true;
+  if (!loop_.modify(c.stream.fd(), want_write ? EPOLLIN | EPOLLOUT : EPOLLIN)) {
+    const int err = errno;
+    close(ii, ci, LinkFailure::kOther, "epoll_ctl: " + errno_text(err));
+    return false;
+  }
   c.want_write = want_write;
+  return true;
 }
 
 void InterceptLink::flush() {
   for (size_t ii = 0; ii < intercepts_.size(); ++ii) {
     for (size_t ci = 0; ci < intercepts_[ii].conns.size(); ++ci) {
       const Connection& c = intercepts_[ii].conns[ci];
-      if ((c.state == State::kHelloSent || c.state == State::kUp) && !c.writer.empty()) write_pending(ii, ci);
+      if ((c.state == State::kHelloSent || c.state == State::kUp) && c.stream.has_output()) write_pending(ii, ci);
     }
   }
 }
@@ -472,11 +458,10 @@ void InterceptLink::close(size_t ii, size_t ci, LinkFailure why, const std::stri
   Connection& c = in.conns[ci];
   const bool was_up = c.state == State::kUp;
   const char* what = was_up ? "connection lost" : c.state == State::kHelloSent ? "hello failed" : "cannot connect";
-  if (c.fd) {
-    loop_.remove(c.fd.get());
-    c.fd.reset();
+  if (c.stream.is_open()) {
+    loop_.remove(c.stream.fd());
+    c.stream.close();
   }
-  ++c.generation;
   c.state = State::kIdle;
   c.want_write = false;
   c.deadline.reset();  // the next tick schedules the retry

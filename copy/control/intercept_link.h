@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/counters.h"
 #include "common/event_loop.h"
+#include "common/framed_stream.h"
 #include "common/ip_address.h"
 #include "common/log.h"
 #include "common/session_key.h"
@@ -124,11 +125,9 @@ class InterceptLink final : public SessionRegistrar {
   enum class State : uint8_t { kIdle, kConnecting, kHelloSent, kUp };
 
   struct Connection {
-    explicit Connection(size_t writer_max) : writer(writer_max) {}
+    explicit Connection(size_t writer_max) : stream(writer_max) {}
     State state = State::kIdle;
-    UniqueFd fd;
-    wire::FrameWriter writer;
-    wire::FrameDecoder decoder;
+    FramedStream stream;  // open from connect to close
     // Idle: when to connect; connecting/hello: when to give up. nullopt:
     // set on the next tick (events carry no time).
     std::optional<TimePoint> deadline;
@@ -139,7 +138,6 @@ class InterceptLink final : public SessionRegistrar {
     bool proved = false;      // our kAuth is sent; the kHelloAck must carry a proof
     Nonce server_nonce{};
     Nonce client_nonce{};
-    uint64_t generation = 0;  // bumped on every close
   };
 
   struct Intercept {
@@ -158,7 +156,8 @@ class InterceptLink final : public SessionRegistrar {
   bool hello_ack_ok(size_t ii, size_t ci, const wire::Frame& frame);
   bool write_pending(size_t ii, size_t ci);
   void close(size_t ii, size_t ci, LinkFailure why, const std::string& detail);
-  void set_events(Connection& c, bool want_write);
+  // False when the connection was closed.
+  bool set_events(size_t ii, size_t ci, bool want_write);
   Connection* pick(Intercept& in, size_t hash);
   bool has_room(const Connection& c) const;
   size_t writer_capacity() const;

@@ -1,16 +1,11 @@
 #include "intercept/control/control_connection.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <utility>
 
 namespace tc::intercept {
 
 namespace {
 
-// Reads per readiness event, so one busy tcpcopy cannot starve the queue.
-constexpr int kReadsPerEvent = 16;
 // Before the handshake is through, a frame is at most a kAuth (64 bytes).
 constexpr size_t kHandshakeMaxPayload = 2 * wire::kAuthBytes;
 
@@ -27,32 +22,24 @@ CloseReason close_reason(wire::WireError e) {
 
 ControlConnection::ControlConnection(ConnId id, UniqueFd fd, Endpoint peer, size_t max_output_bytes,
                                      const SharedSecret* secret, TimePoint accepted_at)
-    : id_(id), fd_(std::move(fd)), peer_(peer), writer_(max_output_bytes), secret_(secret), accepted_at_(accepted_at) {
-  decoder_.set_max_payload(kHandshakeMaxPayload);
+    : id_(id), stream_(std::move(fd), max_output_bytes), peer_(peer), secret_(secret), accepted_at_(accepted_at) {
+  stream_.set_max_payload(kHandshakeMaxPayload);
 }
 
 std::optional<CloseReason> ControlConnection::on_readable(RouteTable& routes, ReplySink& sink, TimePoint now,
                                                           ControlCounters& counters) {
-  for (int i = 0; i < kReadsPerEvent; ++i) {
-    auto space = decoder_.write_space();
-    if (space.empty()) {
-      // Only a corrupt stream leaves no room: frames are drained after every read.
-      if (decoder_.error() != wire::WireError::kNone) return close_reason(decoder_.error());
-      return std::nullopt;
-    }
-    const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), MSG_DONTWAIT);
-    if (n == 0) return CloseReason::kPeerClosed;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-      return CloseReason::kReadError;
-    }
-    decoder_.commit(static_cast<size_t>(n));
-    while (auto frame = decoder_.next()) {
-      if (auto reason = handle(*frame, routes, sink, now, counters)) return reason;
-    }
-    if (decoder_.error() != wire::WireError::kNone) return close_reason(decoder_.error());
-    if (static_cast<size_t>(n) < space.size()) return std::nullopt;  // drained
+  std::optional<CloseReason> reason;
+  const FramedStream::ReadResult r = stream_.read([&](const wire::Frame& frame) {
+    reason = handle(frame, routes, sink, now, counters);
+    return !reason;
+  });
+  using Kind = FramedStream::ReadResult::Kind;
+  switch (r.kind) {
+    case Kind::kAgain: return std::nullopt;
+    case Kind::kStopped: return reason;
+    case Kind::kEof: return CloseReason::kPeerClosed;
+    case Kind::kError: return CloseReason::kReadError;
+    case Kind::kBadFrame: return close_reason(r.wire_error);
   }
   return std::nullopt;
 }
@@ -98,12 +85,12 @@ std::optional<CloseReason> ControlConnection::on_hello(const wire::Frame& frame,
   if (!id) return CloseReason::kBadPayload;
   instance_id_ = *id;
   if (secret_ == nullptr) {
-    writer_.hello_ack();
+    stream_.writer().hello_ack();
     come_up(routes, counters);
     return std::nullopt;
   }
   if (!random_nonce(challenge_)) return CloseReason::kAuthFailed;
-  writer_.challenge(challenge_);
+  stream_.writer().challenge(challenge_);
   state_ = State::kAwaitAuth;
   return std::nullopt;
 }
@@ -117,7 +104,7 @@ std::optional<CloseReason> ControlConnection::on_auth(const wire::Frame& frame, 
   if (!expected || !proofs_equal(*expected, auth->proof)) return CloseReason::kAuthFailed;
   const auto proof = secret_->server_proof(challenge_, auth->nonce, instance_id_);
   if (!proof) return CloseReason::kAuthFailed;
-  writer_.hello_ack(*proof);
+  stream_.writer().hello_ack(*proof);
   ++counters.authenticated;
   come_up(routes, counters);
   return std::nullopt;
@@ -125,22 +112,14 @@ std::optional<CloseReason> ControlConnection::on_auth(const wire::Frame& frame, 
 
 void ControlConnection::come_up(RouteTable& routes, ControlCounters& counters) {
   state_ = State::kUp;
-  decoder_.set_max_payload(wire::kMaxPayload);
+  stream_.set_max_payload(wire::kMaxPayload);
   ++counters.hellos;
   routes.connection_up(id_, peer_.addr, instance_id_);
 }
 
 std::optional<CloseReason> ControlConnection::flush() {
-  while (!writer_.empty()) {
-    const auto out = writer_.pending();
-    const ssize_t n = ::send(fd_.get(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-      return CloseReason::kWriteError;
-    }
-    writer_.consume(static_cast<size_t>(n));
-  }
+  // Blocked output waits for EPOLLOUT (the server arms it).
+  if (stream_.flush().kind == FramedStream::WriteResult::Kind::kError) return CloseReason::kWriteError;
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/auth.h"
 #include "common/clock.h"
+#include "common/framed_stream.h"
 #include "common/ip_address.h"
 #include "common/unique_fd.h"
 #include "common/wire.h"
@@ -28,7 +29,7 @@ class ControlConnection {
                     TimePoint accepted_at);
 
   ConnId id() const { return id_; }
-  int fd() const { return fd_.get(); }
+  int fd() const { return stream_.fd(); }
   const Endpoint& peer() const { return peer_; }
   // Through the handshake: said hello and, with a secret, proved it.
   bool said_hello() const { return state_ == State::kUp; }
@@ -41,8 +42,8 @@ class ControlConnection {
                                          ControlCounters& counters);
 
   // False when the output buffer is full (the header is not queued).
-  bool add_reply(std::span<const uint8_t> header) { return writer_.add_reply(header); }
-  bool has_output() const { return !writer_.empty(); }
+  bool add_reply(std::span<const uint8_t> header) { return stream_.writer().add_reply(header); }
+  bool has_output() const { return stream_.has_output(); }
   // Writes as much pending output as the socket takes.
   std::optional<CloseReason> flush();
 
@@ -56,10 +57,8 @@ class ControlConnection {
   void come_up(RouteTable& routes, ControlCounters& counters);
 
   ConnId id_;
-  UniqueFd fd_;
+  FramedStream stream_;
   Endpoint peer_;
-  wire::FrameDecoder decoder_;
-  wire::FrameWriter writer_;
   const SharedSecret* secret_;
   TimePoint accepted_at_;
   State state_ = State::kAwaitHello;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "intercept/control/listen_socket.h"
 
@@ -100,14 +101,22 @@ void ControlServer::on_accept(int listen_fd) {
     }
     // Reply headers are small and latency matters to the replaying side.
     const int one = 1;
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Tuning only: without it the connection still works.
+    (void)setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const ConnId id = next_id_++;
     const int raw = fd.get();
     auto conn = std::make_unique<ControlConnection>(id, std::move(fd), peer, max_output_bytes_,
                                                     secret_ ? &*secret_ : nullptr, monotonic_now());
+    try {
+      loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_event(id, events); });
+    } catch (const std::system_error& e) {
+      // The connection is dropped (closed here); the loop keeps serving.
+      ++counters_.accept_errors;
+      TC_LOG(log_, kWarn, "control: cannot watch the connection from %s: %s", peer.to_string().c_str(), e.what());
+      continue;
+    }
     conns_.emplace(id, Entry{std::move(conn), false});
     ++pending_;
-    loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_event(id, events); });
     ++counters_.accepted;
     TC_LOG(log_, kDebug, "control: connection #%llu from %s", static_cast<unsigned long long>(id),
            peer.to_string().c_str());
@@ -174,7 +183,8 @@ std::optional<CloseReason> ControlServer::write_out(Entry& e) {
   if (auto reason = e.conn->flush()) return reason;
   const bool want = e.conn->has_output();
   if (want != e.epollout) {
-    loop_.modify(e.conn->fd(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+    // Events that cannot be changed would stall the connection.
+    if (!loop_.modify(e.conn->fd(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN)) return CloseReason::kWriteError;
     e.epollout = want;
   }
   return std::nullopt;

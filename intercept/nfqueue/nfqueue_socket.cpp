@@ -58,7 +58,8 @@ NfqueueSocket::NfqueueSocket(const Config& config) : config_(config) {
   // against waiting forever on something unexpected.
   timeval tv{};
   tv.tv_sec = 5;
-  setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+    throw std::runtime_error(std::string("cannot set the netlink socket's receive timeout: ") + std::strerror(errno));
 
   std::array<uint8_t, nfq::kConfigBufferSize> buf{};
   request(std::span(buf).first(nfq::put_bind_request(buf, config.queue_num, 1)), 1, "cannot bind NFQUEUE");
@@ -67,7 +68,8 @@ NfqueueSocket::NfqueueSocket(const Config& config) : config_(config) {
           "cannot configure NFQUEUE");
 
   const int flags = fcntl(fd(), F_GETFL);
-  fcntl(fd(), F_SETFL, flags | O_NONBLOCK);
+  if (flags < 0 || fcntl(fd(), F_SETFL, flags | O_NONBLOCK) != 0)
+    throw std::runtime_error(std::string("cannot make the netlink socket non-blocking: ") + std::strerror(errno));
 }
 
 int NfqueueSocket::fd() const { return mnl_socket_get_fd(nl_.get()); }
@@ -81,9 +83,11 @@ void NfqueueSocket::set_receive_buffer(uint32_t queue_maxlen) {
   // SO_RCVBUF is capped by rmem_max.
   // Its success also tells that this process holds CAP_NET_ADMIN.
   has_net_admin_ = setsockopt(fd(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0;
-  if (!has_net_admin_) setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  if (!has_net_admin_ && setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0)
+    throw std::runtime_error(std::string("cannot size the netlink receive buffer: ") + std::strerror(errno));
   socklen_t len = sizeof rcvbuf_bytes_;
-  getsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes_, &len);
+  if (getsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes_, &len) != 0)
+    throw std::runtime_error(std::string("cannot read the netlink receive buffer size: ") + std::strerror(errno));
 }
 
 void NfqueueSocket::request(std::span<const uint8_t> message, uint32_t seq, const char* what) {
@@ -117,7 +121,10 @@ void NfqueueSocket::request(std::span<const uint8_t> message, uint32_t seq, cons
     std::array<uint8_t, nfq::kVerdictMessageSize> v{};
     const Verdict drop{Verdict::Kind::kDropUpTo, *drop_up_to};
     const size_t len = nfq::put_verdicts(std::span(&drop, 1), config_.queue_num, v);
-    mnl_socket_sendto(nl_.get(), v.data(), len);
+    // Unanswered, they would stay queued in the kernel until it drops them.
+    if (mnl_socket_sendto(nl_.get(), v.data(), len) < 0)
+      throw std::runtime_error(std::string(what) + ": cannot drop the packets queued meanwhile: " +
+                               std::strerror(errno));
   }
   if (*result != 0)
     throw std::runtime_error(std::string(what) + ": " + explain(-*result, config_.queue_num, has_net_admin_));
