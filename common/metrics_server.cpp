@@ -126,13 +126,7 @@ MetricsServer::~MetricsServer() {
 
 Endpoint MetricsServer::local() const { return local_endpoint(listen_fd_.get()); }
 
-void MetricsServer::report(CounterSink& sink) const {
-  sink.counter("metrics_requests", "", stats_.requests);
-  sink.counter("metrics_bad_requests", "", stats_.bad_requests);
-  sink.counter("metrics_rejected", "", stats_.rejected);
-  sink.counter("metrics_timeouts", "", stats_.timeouts);
-  sink.counter("metrics_accept_errors", "", stats_.accept_errors);
-}
+void MetricsServer::report(CounterSink& sink) const { stats_.report(sink); }
 
 std::string MetricsServer::render() const {
   PrometheusText text(prefix_);
