@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/metrics_text.h"
+#include "common/process_metrics.h"
 #include "common/socket_address.h"
 
 namespace tc {
@@ -130,8 +131,11 @@ void MetricsServer::report(CounterSink& sink) const { stats_.report(sink); }
 
 std::string MetricsServer::render() const {
   PrometheusText text(prefix_);
+  text.labelled_gauge("build_info", "version=\"" + prometheus_label_value(TCPCOPY_VERSION) + "\"",
+                      "The version this daemon was built from; always 1.", 1);
   collect_(text);
   report(text);
+  if (const auto process = read_process_stats()) report_process_metrics(*process, text);
   return text.text();
 }
 
