@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/metrics_text.h"
+#include "common/process_metrics.h"
 #include "common/socket_address.h"
 
 namespace tc {
@@ -126,18 +127,15 @@ MetricsServer::~MetricsServer() {
 
 Endpoint MetricsServer::local() const { return local_endpoint(listen_fd_.get()); }
 
-void MetricsServer::report(CounterSink& sink) const {
-  sink.counter("metrics_requests", "", stats_.requests);
-  sink.counter("metrics_bad_requests", "", stats_.bad_requests);
-  sink.counter("metrics_rejected", "", stats_.rejected);
-  sink.counter("metrics_timeouts", "", stats_.timeouts);
-  sink.counter("metrics_accept_errors", "", stats_.accept_errors);
-}
+void MetricsServer::report(CounterSink& sink) const { stats_.report(sink); }
 
 std::string MetricsServer::render() const {
   PrometheusText text(prefix_);
+  text.labelled_gauge("build_info", "version=\"" + prometheus_label_value(TCPCOPY_VERSION) + "\"",
+                      "The version this daemon was built from; always 1.", 1);
   collect_(text);
   report(text);
+  if (const auto process = read_process_stats()) report_process_metrics(*process, text);
   return text.text();
 }
 

@@ -47,12 +47,18 @@ struct MetricsServerConfig {
   Duration timeout = 5s;  // accept to last byte sent
 };
 
+// Declared once; see common/counters.h.
+#define TC_METRICS_SERVER_COUNTERS(COUNTER, GAUGE, REASONS)                                     \
+  COUNTER(requests, "metrics_requests", "", "Metrics requests answered, any status")            \
+  COUNTER(bad_requests, "metrics_bad_requests", "", "Metrics requests answered 400, 405 or 431") \
+  COUNTER(rejected, "metrics_rejected", "", "Metrics connections closed at once: too many connections") \
+  COUNTER(timeouts, "metrics_timeouts", "", "Metrics connections that timed out")               \
+  COUNTER(accept_errors, "metrics_accept_errors", "", "accept() calls on the metrics socket that failed")
+
 struct MetricsServerStats {
-  uint64_t requests = 0;        // answered, any status
-  uint64_t rejected = 0;        // closed at once: too many connections
-  uint64_t timeouts = 0;
-  uint64_t bad_requests = 0;    // 400, 405, 431
-  uint64_t accept_errors = 0;
+  TC_COUNTER_FIELDS(TC_METRICS_SERVER_COUNTERS)
+
+  void report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_METRICS_SERVER_COUNTERS, sink); }
 };
 
 class MetricsServer {

@@ -17,6 +17,7 @@ const char* to_string(ParseError e) {
     case ParseError::kBadOptions: return "bad_tcp_options";
     case ParseError::kBadExtHeader: return "bad_ipv6_ext_header";
     case ParseError::kMappedAddress: return "ipv4_mapped_ipv6_address";
+    case ParseError::kDuplicateOption: return "duplicate_tcp_option";
     case ParseError::kCount: break;
   }
   return "unknown";
@@ -45,6 +46,11 @@ constexpr uint8_t kProtoTcp = 6;
 
 ParseError parse_options(std::span<const uint8_t> opts, TcpOptions& out) {
   ByteReader r(opts);
+  // The options read here may each appear once (RFC 9293 3.2 and RFC 7323);
+  // a second copy makes the header malformed rather than letting the last
+  // one win, since a replay would otherwise differ from what the target of
+  // the original connection understood.
+  uint32_t seen = 0;
   while (!r.empty()) {
     uint8_t kind = 0;
     r.u8(kind);
@@ -55,6 +61,11 @@ ParseError parse_options(std::span<const uint8_t> opts, TcpOptions& out) {
     auto body = r.take(len - 2u);
     if (!body) return ParseError::kBadOptions;
     ByteReader b(*body);
+    if (kind == 2 || kind == 3 || kind == 4 || kind == 8) {
+      const uint32_t bit = 1u << kind;
+      if (seen & bit) return ParseError::kDuplicateOption;
+      seen |= bit;
+    }
     switch (kind) {
       case 2:
         if (len != 4) return ParseError::kBadOptions;

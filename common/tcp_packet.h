@@ -22,6 +22,7 @@ enum class ParseError : uint8_t {
   kBadOptions,       // a TCP option runs past the header or has a bad length
   kBadExtHeader,     // malformed IPv6 extension header chain
   kMappedAddress,    // IPv6 with an IPv4-mapped address (RFC 4291 2.5.5.2: never on the wire)
+  kDuplicateOption,  // MSS, window scale, SACK-permitted or timestamp twice in one header
   kCount
 };
 

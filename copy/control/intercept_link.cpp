@@ -55,22 +55,7 @@ void set_int(int fd, int level, int name, int value) {
 
 }  // namespace
 
-const char* to_string(LinkFailure f) {
-  switch (f) {
-    case LinkFailure::kRefused: return "refused";
-    case LinkFailure::kReset: return "reset";
-    case LinkFailure::kEof: return "eof";
-    case LinkFailure::kTimeout: return "timeout";
-    case LinkFailure::kUnreachable: return "unreachable";
-    case LinkFailure::kBadFrame: return "bad_frame";
-    case LinkFailure::kConnectTimeout: return "connect_timeout";
-    case LinkFailure::kHelloTimeout: return "hello_timeout";
-    case LinkFailure::kAuthFailed: return "auth_failed";
-    case LinkFailure::kOther: return "error";
-    case LinkFailure::kCount: break;
-  }
-  return "unknown";
-}
+TC_REASON_TO_STRING(LinkFailure, TC_LINK_FAILURES)
 
 
 InterceptLink::InterceptLink(EventLoop& loop, Logger& log, std::vector<Endpoint> intercepts, ReplyHandler& handler,
@@ -483,20 +468,6 @@ void InterceptLink::close(size_t ii, size_t ci, LinkFailure why, const std::stri
   c.quiet = true;
 }
 
-void InterceptLink::report(CounterSink& sink) const {
-  sink.counter("link_connects", "", stats_.connects);
-  for (size_t r = 0; r < InterceptLinkStats::kReasons; ++r) {
-    const char* reason = to_string(static_cast<LinkFailure>(r));
-    sink.counter("link_connect_failures", reason, stats_.connect_failures[r]);
-    sink.counter("link_disconnects", reason, stats_.disconnects[r]);
-  }
-  sink.counter("link_registrations", "", stats_.registrations);
-  sink.counter("link_unregistrations", "", stats_.unregistrations);
-  sink.counter("link_registrations_shed", "", stats_.registrations_shed);
-  sink.counter("link_unregistrations_shed", "", stats_.unregistrations_shed);
-  sink.counter("link_replies_received", "", stats_.replies_received);
-  sink.counter("link_unknown_frames", "", stats_.unknown_frames);
-  sink.counter("link_bad_frames", "", stats_.bad_frames);
-}
+void InterceptLink::report(CounterSink& sink) const { stats_.report(sink); }
 
 }  // namespace tc

@@ -27,6 +27,7 @@
 #include "common/session_key.h"
 #include "common/unique_fd.h"
 #include "common/wire.h"
+#include "copy/control/intercept_link_counters.h"
 #include "copy/engine/ports.h"
 
 namespace tc {
@@ -55,39 +56,6 @@ struct InterceptLinkOptions {
   // Set: answer the intercept's challenge and accept only an intercept
   // that proves the same secret (see common/auth.h).
   std::optional<SharedSecret> secret;
-};
-
-// Why a connection ended; each has its own counter.
-enum class LinkFailure : uint8_t {
-  kRefused,
-  kReset,
-  kEof,
-  kTimeout,         // the kernel gave up (keepalive, user timeout)
-  kUnreachable,
-  kBadFrame,
-  kConnectTimeout,
-  kHelloTimeout,
-  kAuthFailed,      // the shared-secret handshake failed, either way
-  kOther,
-  kCount
-};
-const char* to_string(LinkFailure f);
-
-struct InterceptLinkStats {
-  static constexpr size_t kReasons = static_cast<size_t>(LinkFailure::kCount);
-  uint64_t connects = 0;  // connections that completed the hello
-  std::array<uint64_t, kReasons> connect_failures{};  // attempts that never came up
-  std::array<uint64_t, kReasons> disconnects{};       // up connections lost
-  uint64_t registrations = 0;
-  uint64_t unregistrations = 0;
-  uint64_t registrations_shed = 0;    // a connection's writer was full
-  uint64_t unregistrations_shed = 0;
-  uint64_t replies_received = 0;
-  uint64_t unknown_frames = 0;
-  uint64_t bad_frames = 0;
-
-  uint64_t failures(LinkFailure f) const { return connect_failures[static_cast<size_t>(f)]; }
-  uint64_t lost(LinkFailure f) const { return disconnects[static_cast<size_t>(f)]; }
 };
 
 class InterceptLink final : public SessionRegistrar {

@@ -1,5 +1,6 @@
 // Everything the engine counts: captured traffic, sessions, replication,
-// and every reason a packet or a session is dropped.
+// and every reason a packet or a session is dropped. Each counter and each
+// reason is declared once, in the lists below (see common/counters.h).
 #pragma once
 
 #include <array>
@@ -10,77 +11,74 @@
 
 namespace tc {
 
-enum class SkipReason : uint8_t {
-  kNotTransfer,      // destination is no -x source
-  kNoSession,        // not a SYN, no payload, no session
-  kNotFullSession,   // -O and the SYN was not seen
-  kClientRetransmit, // data already buffered or acked
-  kAfterClose,       // the session is closed (lingering)
-  kNoBuffer,         // payload buffer cap reached
-  kSampledOut,       // -r / -g: session not chosen
-  kLoopbackClient,   // a loopback client and no -H address
-  kNoClientAddress,  // -c has no address of the client's IP version
-  kBadFlags,         // a flag combination no TCP sends (SYN+FIN, no flags, ...)
-  kOutOfWindow,      // sequence number implausibly far from the session's data
-  kReorderCap,       // past a gap, and the session holds enough segments past gaps
-  kCount
-};
+#define TC_SKIP_REASONS(X)                                                               \
+  X(kNotTransfer, "not_transfer", "destination is no -x source")                         \
+  X(kNoSession, "no_session", "not a SYN, no payload, no session")                       \
+  X(kNotFullSession, "not_full_session", "-O and the SYN was not seen")                  \
+  X(kClientRetransmit, "client_retransmit", "data already buffered or acked")            \
+  X(kAfterClose, "after_close", "the session is closed (lingering)")                     \
+  X(kNoBuffer, "no_buffer", "payload buffer cap reached")                                \
+  X(kSampledOut, "sampled_out", "-r / -g: session not chosen")                           \
+  X(kLoopbackClient, "loopback_client", "a loopback client and no -H address")           \
+  X(kNoClientAddress, "no_client_address", "-c has no address of the client's IP version") \
+  X(kBadFlags, "bad_flags", "a flag combination no TCP sends (SYN+FIN, no flags, ...)")  \
+  X(kOutOfWindow, "out_of_window", "sequence number implausibly far from the session's data") \
+  X(kReorderCap, "reorder_cap", "past a gap, and the session holds enough segments past gaps")
+TC_REASON_ENUM(SkipReason, TC_SKIP_REASONS);
 
 // Why a session made room for a new one in a full session table.
-enum class EvictReason : uint8_t {
-  kLingering,  // closed, only absorbing late packets
-  kIdle,       // the least recently active session with nothing in flight
-  kCount
-};
+#define TC_EVICT_REASONS(X)                                                     \
+  X(kLingering, "lingering", "closed, only absorbing late packets")             \
+  X(kIdle, "idle", "the least recently active session with nothing in flight")
+TC_REASON_ENUM(EvictReason, TC_EVICT_REASONS);
 
-enum class LostReason : uint8_t {
-  kNoIntercept,        // no intercept reachable to register the session
-  kNoSynAck,           // the target never answered the SYN
-  kTargetRefused,      // RST in answer to the SYN
-  kTargetReset,        // RST while data was still to be delivered
-  kTargetUnresponsive, // retransmissions exhausted
-  kResponseTimeout,    // -t: no reply for too long
-  kNoBuffer,           // payload buffer cap reached
-  kSessionCap,         // session table full
-  kNoFreePort,         // no client port free toward the target
-  kCount
-};
+#define TC_LOST_REASONS(X)                                                           \
+  X(kNoIntercept, "no_intercept", "no intercept reachable to register the session")  \
+  X(kNoSynAck, "no_syn_ack", "the target never answered the SYN")                    \
+  X(kTargetRefused, "target_refused", "RST in answer to the SYN")                    \
+  X(kTargetReset, "target_reset", "RST while data was still to be delivered")        \
+  X(kTargetUnresponsive, "target_unresponsive", "retransmissions exhausted")         \
+  X(kResponseTimeout, "response_timeout", "-t: no reply for too long")               \
+  X(kNoBuffer, "no_buffer", "payload buffer cap reached")                            \
+  X(kSessionCap, "session_cap", "session table full")                                \
+  X(kNoFreePort, "no_free_port", "no client port free toward the target")
+TC_REASON_ENUM(LostReason, TC_LOST_REASONS);
 
-const char* to_string(SkipReason r);
-const char* to_string(LostReason r);
-const char* to_string(EvictReason r);
+// malformed starts at 1: ParseError::kNone is no error.
+#define TC_ENGINE_COUNTERS(COUNTER, GAUGE, REASONS)                                                    \
+  COUNTER(packets_captured, "packets_captured", "", "Packets the capture handed to the engine")       \
+  COUNTER(bytes_captured, "bytes_captured", "", "Bytes of the packets handed to the engine")          \
+  REASONS(malformed, "packets_malformed", ParseError, 1, "Captured packets that failed to parse, by reason") \
+  REASONS(skipped, "packets_skipped", SkipReason, 0, "Captured packets not replicated, by reason")    \
+  COUNTER(sessions_created, "sessions_created", "", "Sessions started from a client SYN")             \
+  COUNTER(sessions_joined, "sessions_joined", "", "Sessions started mid-stream")                      \
+  COUNTER(sessions_completed, "sessions_completed", "", "Sessions closed after all their data was delivered") \
+  COUNTER(sessions_idle_closed, "sessions_idle_closed", "", "Sessions closed after idling too long")  \
+  COUNTER(ports_moved, "ports_moved", "", "Copies moved to another client port because of a clash")   \
+  COUNTER(ports_waited, "ports_waited", "", "Copies that waited for an earlier copy to finish on their port") \
+  COUNTER(stale_connections, "stale_connections", "", "SYNs answered by a bare ACK (the target's TIME_WAIT)") \
+  COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
+  REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
+  REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
+  COUNTER(requests_replicated, "requests_replicated", "", "Client requests replayed to the target")   \
+  COUNTER(packets_sent, "packets_sent", "", "Packets sent toward the target")                         \
+  COUNTER(bytes_sent, "payload_bytes_sent", "", "Client payload bytes sent for the first time")       \
+  COUNTER(retransmits, "retransmits", "", "Timer retransmissions of every kind")                      \
+  COUNTER(syn_retransmits, "syn_retransmits", "", "Timer retransmissions of SYNs")                    \
+  COUNTER(fin_retransmits, "fin_retransmits", "", "Timer retransmissions of FINs")                    \
+  COUNTER(fast_retransmits, "fast_retransmits", "", "Retransmissions on duplicate ACKs")              \
+  COUNTER(output_full, "packets_dropped", "output_full", "Packets dropped because the sender had no buffer") \
+  COUNTER(replies, "replies", "", "Reply headers received from intercept")                            \
+  COUNTER(replies_malformed, "replies_malformed", "", "Reply headers that failed to parse")           \
+  COUNTER(replies_bad_flags, "replies_bad_flags", "", "Reply headers with a flag combination no TCP sends") \
+  COUNTER(replies_unknown, "replies_unknown_session", "", "Reply headers for no known session")       \
+  COUNTER(response_bytes, "response_bytes", "", "Payload bytes the target sent back")                 \
+  COUNTER(holds, "requests_held", "", "Requests held back until the previous response arrived")       \
+  COUNTER(hold_timeouts, "hold_timeouts", "", "Held requests released because the wait timed out")    \
+  COUNTER(window_probes, "window_probes", "", "Probes sent into a zero window")
 
 struct EngineCounters {
-  uint64_t packets_captured = 0;
-  uint64_t bytes_captured = 0;
-  std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> malformed{};
-  std::array<uint64_t, static_cast<size_t>(SkipReason::kCount)> skipped{};
-  uint64_t sessions_created = 0;
-  uint64_t sessions_joined = 0;     // started mid-stream
-  uint64_t sessions_completed = 0;
-  uint64_t sessions_idle_closed = 0;
-  uint64_t ports_moved = 0;         // copy moved to another client port (clash)
-  uint64_t ports_waited = 0;        // copy waited for an earlier copy to finish on its port
-  uint64_t stale_connections = 0;   // SYN answered by a bare ACK (target's TIME_WAIT)
-  uint64_t stale_resets = 0;        // resets sent to clear such a connection
-  std::array<uint64_t, static_cast<size_t>(EvictReason::kCount)> sessions_evicted{};
-  std::array<uint64_t, static_cast<size_t>(LostReason::kCount)> sessions_lost{};
-  uint64_t requests_replicated = 0;
-  uint64_t packets_sent = 0;
-  uint64_t bytes_sent = 0;          // client payload sent for the first time
-  uint64_t retransmits = 0;         // all timer retransmissions; of which:
-  uint64_t syn_retransmits = 0;     //   SYNs
-  uint64_t fin_retransmits = 0;     //   FINs
-  uint64_t fast_retransmits = 0;
-  uint64_t output_full = 0;         // the sender had no buffer
-  uint64_t replies = 0;
-  uint64_t replies_malformed = 0;
-  uint64_t replies_bad_flags = 0;   // a flag combination no TCP sends
-  uint64_t replies_unknown = 0;     // no session for the reply
-  uint64_t response_bytes = 0;      // payload the target sent back
-  uint64_t holds = 0;
-  uint64_t hold_timeouts = 0;
-  uint64_t window_probes = 0;
+  TC_COUNTER_FIELDS(TC_ENGINE_COUNTERS)
 
   void report(CounterSink& sink) const;
 };

@@ -1,4 +1,5 @@
-// Counters of the control channel.
+// Counters of the control channel, declared once in the lists below (see
+// common/counters.h).
 #pragma once
 
 #include <array>
@@ -8,41 +9,40 @@
 
 namespace tc::intercept {
 
-enum class CloseReason : uint8_t {
-  kPeerClosed,
-  kReadError,
-  kWriteError,
-  kBadMagic,
-  kBadVersion,
-  kFrameTooLong,
-  kBadPayload,
-  kNoHello,         // a frame other than Hello came first
-  kDuplicateHello,
-  kShutdown,
-  kHelloTimeout,    // the handshake did not complete in time
-  kAuthFailed,      // wrong proof, or an auth frame out of turn
-  kCount
-};
-const char* to_string(CloseReason r);
+#define TC_CLOSE_REASONS(X)                                                        \
+  X(kPeerClosed, "peer_closed", "the peer closed the connection")                  \
+  X(kReadError, "read_error", "reading from the connection failed")                \
+  X(kWriteError, "write_error", "writing to the connection failed")                \
+  X(kBadMagic, "bad_magic", "a frame without the protocol's magic")                \
+  X(kBadVersion, "bad_version", "a protocol version this intercept does not speak") \
+  X(kFrameTooLong, "frame_too_long", "a frame longer than the protocol allows")    \
+  X(kBadPayload, "bad_payload", "a frame whose payload does not parse")            \
+  X(kNoHello, "no_hello", "a frame other than Hello came first")                   \
+  X(kDuplicateHello, "duplicate_hello", "a second Hello")                          \
+  X(kShutdown, "shutdown", "intercept is shutting down")                           \
+  X(kHelloTimeout, "hello_timeout", "the handshake did not complete in time")      \
+  X(kAuthFailed, "auth_failed", "wrong proof, or an auth frame out of turn")
+TC_REASON_ENUM(CloseReason, TC_CLOSE_REASONS);
 
 // Why a connection was closed right after accept, before reading from it.
-enum class RefuseReason : uint8_t {
-  kNotAllowed,      // the peer address is not on --allow
-  kTooManyPending,  // too many connections still in the handshake
-  kTooMany,         // the connection cap is reached
-  kCount
-};
-const char* to_string(RefuseReason r);
+#define TC_REFUSE_REASONS(X)                                                               \
+  X(kNotAllowed, "not_allowed", "the peer address is not on --allow")                      \
+  X(kTooManyPending, "too_many_pending", "too many connections still in the handshake")    \
+  X(kTooMany, "too_many", "the connection cap is reached")
+TC_REASON_ENUM(RefuseReason, TC_REFUSE_REASONS);
+
+#define TC_CONTROL_COUNTERS(COUNTER, GAUGE, REASONS)                                                       \
+  COUNTER(accepted, "control_accepted", "", "Control connections accepted")                                \
+  COUNTER(accept_errors, "control_accept_errors", "", "accept() calls on the control socket that failed")   \
+  REASONS(closed, "control_closed", CloseReason, 0, "Control connections closed, by reason")              \
+  REASONS(refused, "control_refused", RefuseReason, 0, "Control connections closed right after accept, by reason") \
+  COUNTER(hellos, "control_hellos", "", "Hello frames received")                                           \
+  COUNTER(authenticated, "control_authenticated", "", "Handshakes that proved the shared secret")          \
+  COUNTER(frames_unknown, "control_frames_skipped", "unknown_type", "Frames skipped: a type this version does not know, or one only intercept sends") \
+  COUNTER(frames_unexpected, "control_frames_skipped", "unexpected_type", "Frames skipped: a type this version does not know, or one only intercept sends")
 
 struct ControlCounters {
-  uint64_t accepted = 0;
-  uint64_t accept_errors = 0;
-  std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> closed{};
-  std::array<uint64_t, static_cast<size_t>(RefuseReason::kCount)> refused{};
-  uint64_t hellos = 0;
-  uint64_t authenticated = 0;      // handshakes that proved the shared secret
-  uint64_t frames_unknown = 0;     // a type this version does not know: skipped
-  uint64_t frames_unexpected = 0;  // a known type that only intercept sends: skipped
+  TC_COUNTER_FIELDS(TC_CONTROL_COUNTERS)
 
   void report(CounterSink& sink) const;
 };

@@ -6,18 +6,7 @@
 
 namespace tc::intercept {
 
-void NfqueueCounters::report(CounterSink& sink) const {
-  sink.counter("packets_queued", "", packets_queued);
-  sink.counter("verdicts", "drop", verdicts_drop);
-  sink.counter("verdicts", "accept", verdicts_accept);
-  sink.counter("verdict_messages", "", verdict_messages);
-  sink.counter("verdict_send_errors", "", verdict_send_errors);
-  sink.counter("verdict_errors", "", verdict_errors);
-  sink.counter("enobufs", "", enobufs);
-  sink.counter("queue_receive_errors", "", receive_errors);
-  sink.counter("queue_truncated", "", truncated);
-  sink.counter("queue_bad_messages", "", bad_messages);
-}
+void NfqueueCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_NFQUEUE_COUNTERS, sink); }
 
 NfqueueSource::NfqueueSource(QueueTransport& transport, uint16_t queue_num, size_t batch)
     : transport_(transport), queue_num_(queue_num), storage_(batch * kSlotBytes), slots_(batch) {

@@ -15,17 +15,21 @@
 
 namespace tc::intercept {
 
+// Declared once; see common/counters.h.
+#define TC_NFQUEUE_COUNTERS(COUNTER, GAUGE, REASONS)                                                  \
+  COUNTER(packets_queued, "packets_queued", "", "Packets NFQUEUE handed to intercept")                \
+  COUNTER(verdicts_drop, "verdicts", "drop", "Packets given a verdict (not messages), by verdict")    \
+  COUNTER(verdicts_accept, "verdicts", "accept", "Packets given a verdict (not messages), by verdict") \
+  COUNTER(verdict_messages, "verdict_messages", "", "Verdict messages sent to the kernel")            \
+  COUNTER(verdict_send_errors, "verdict_send_errors", "", "Verdict messages that could not be sent")  \
+  COUNTER(verdict_errors, "verdict_errors", "", "Verdicts the kernel refused")                        \
+  COUNTER(enobufs, "enobufs", "", "Times the kernel could not deliver packets (they were dropped)")   \
+  COUNTER(receive_errors, "queue_receive_errors", "", "Failed reads from the queue socket")           \
+  COUNTER(truncated, "queue_truncated", "", "Datagrams larger than a receive slot")                   \
+  COUNTER(bad_messages, "queue_bad_messages", "", "Packet messages without a usable id")
+
 struct NfqueueCounters {
-  uint64_t packets_queued = 0;
-  uint64_t verdicts_drop = 0;      // packets dropped (not messages)
-  uint64_t verdicts_accept = 0;
-  uint64_t verdict_messages = 0;
-  uint64_t verdict_send_errors = 0;
-  uint64_t verdict_errors = 0;     // the kernel refused a verdict
-  uint64_t enobufs = 0;            // the kernel could not deliver packets (they were dropped)
-  uint64_t receive_errors = 0;
-  uint64_t truncated = 0;          // datagrams larger than a receive slot
-  uint64_t bad_messages = 0;       // packet messages without a usable id
+  TC_COUNTER_FIELDS(TC_NFQUEUE_COUNTERS)
 
   void report(CounterSink& sink) const;
 };

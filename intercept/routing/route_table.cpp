@@ -4,18 +4,7 @@
 
 namespace tc::intercept {
 
-void RouteCounters::report(CounterSink& sink) const {
-  sink.counter("registrations", "", registrations);
-  sink.counter("unregistrations", "", unregistrations);
-  sink.counter("routes_expired", "", routes_expired);
-  sink.counter("routes_dropped", "client_gone", routes_dropped);
-  sink.counter("routes_evicted", "", routes_evicted);
-  sink.counter("replies_forwarded", "", replies_forwarded);
-  sink.counter("replies_shed", "", replies_shed);
-  sink.counter("unrouted", "", unrouted);
-  sink.counter("replies_parked", "", replies_parked);
-  sink.counter("parked_forwarded", "", parked_forwarded);
-}
+void RouteCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_ROUTE_COUNTERS, sink); }
 
 RouteTable::RouteTable(const Config& config)
     : route_timeout_(config.route_timeout),

@@ -28,17 +28,21 @@
 
 namespace tc::intercept {
 
+// Declared once; see common/counters.h.
+#define TC_ROUTE_COUNTERS(COUNTER, GAUGE, REASONS)                                                     \
+  COUNTER(registrations, "registrations", "", "Sessions registered by tcpcopy")                        \
+  COUNTER(unregistrations, "unregistrations", "", "Sessions unregistered by tcpcopy")                  \
+  COUNTER(routes_expired, "routes_expired", "", "Routes that timed out")                               \
+  COUNTER(routes_dropped, "routes_dropped", "client_gone", "Routes dropped: their client's last connection closed") \
+  COUNTER(routes_evicted, "routes_evicted", "", "Routes evicted because the table was full (max_routes)") \
+  COUNTER(replies_forwarded, "replies_forwarded", "", "Reply headers sent to tcpcopy")                 \
+  COUNTER(replies_shed, "replies_shed", "", "Reply headers dropped: the connection's output buffer was full") \
+  COUNTER(unrouted, "unrouted", "", "Replies with no route when they arrived")                         \
+  COUNTER(replies_parked, "replies_parked", "", "Replies parked until their session is registered")     \
+  COUNTER(parked_forwarded, "parked_forwarded", "", "Parked replies forwarded once their route came")
+
 struct RouteCounters {
-  uint64_t registrations = 0;
-  uint64_t unregistrations = 0;
-  uint64_t routes_expired = 0;
-  uint64_t routes_dropped = 0;      // their client's last connection closed
-  uint64_t routes_evicted = 0;      // the table was full (max_routes)
-  uint64_t replies_forwarded = 0;
-  uint64_t replies_shed = 0;        // the connection's output buffer was full
-  uint64_t unrouted = 0;            // no route when the reply arrived
-  uint64_t replies_parked = 0;
-  uint64_t parked_forwarded = 0;
+  TC_COUNTER_FIELDS(TC_ROUTE_COUNTERS)
 
   void report(CounterSink& sink) const;
 };

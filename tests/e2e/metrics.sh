@@ -30,9 +30,9 @@ for f in copy intercept; do
   grep -qi '^Content-Type: text/plain; version=0.0.4' "$E2E_TMP/$f.before.headers" \
     || fail "$f metrics: wrong content type: $(cat "$E2E_TMP/$f.before.headers")"
 done
-grep -qx '# TYPE tcpcopy_requests_replicated counter' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack the TYPE line"
+grep -qx '# TYPE tcpcopy_requests_replicated_total counter' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack the TYPE line"
 grep -qx '# TYPE tcpcopy_sessions_active gauge' "$E2E_TMP/copy.before" || fail "tcpcopy_sessions_active is not a gauge"
-grep -qx 'tcpcopy_sessions_lost{reason="no_intercept"} 0' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack labelled counters"
+grep -qx 'tcpcopy_sessions_lost_total{reason="no_intercept"} 0' "$E2E_TMP/copy.before" || fail "tcpcopy metrics lack labelled counters"
 grep -qx '# TYPE intercept_nfqueue_waiting gauge' "$E2E_TMP/intercept.before" || fail "intercept metrics lack the queue's totals"
 code=$(in_online curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://$COPY_METRICS/")
 [[ $code == 404 ]] || fail "GET / answered $code, expected 404"
@@ -56,14 +56,14 @@ grew() {
   ((after - before >= $3)) || fail "$2 went from $before to $after, expected an increase of at least $3"
   log "$2: $before -> $after"
 }
-grew copy tcpcopy_requests_replicated 30
-grew copy tcpcopy_packets_captured 30
-grew copy tcpcopy_sessions_created 11
-grew copy tcpcopy_link_replies_received 30
-grew intercept intercept_packets_queued 30
-grew intercept intercept_replies_forwarded 30
-grew intercept intercept_nfqueue_packets 30
-grew intercept intercept_metrics_requests 1
+grew copy tcpcopy_requests_replicated_total 30
+grew copy tcpcopy_packets_captured_total 30
+grew copy tcpcopy_sessions_created_total 11
+grew copy tcpcopy_link_replies_received_total 30
+grew intercept intercept_packets_queued_total 30
+grew intercept intercept_replies_forwarded_total 30
+grew intercept intercept_nfqueue_packets_total 30
+grew intercept intercept_metrics_requests_total 1
 
 stop_daemons
 assert_http_replicated

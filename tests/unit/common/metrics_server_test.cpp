@@ -126,13 +126,19 @@ class MetricsServerTest : public ::testing::Test {
 TEST_F(MetricsServerTest, ServesCountersThatMove) {
   std::string r = request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(r.starts_with("HTTP/1.0 200 OK\r\n")) << r;
-  EXPECT_NE(r.find("\r\n\r\n# TYPE test_packets counter\ntest_packets 41\n# TYPE test_open gauge\ntest_open 2\n"),
+  EXPECT_NE(r.find("\r\n\r\n# HELP test_build_info "), std::string::npos) << r;
+  EXPECT_NE(r.find("\ntest_build_info{version=\"" TCPCOPY_VERSION "\"} 1\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("# TYPE test_packets_total counter\ntest_packets_total 41\n"
+                   "# HELP test_open open\n# TYPE test_open gauge\ntest_open 2\n"),
             std::string::npos)
       << r;
-  EXPECT_NE(r.find("test_metrics_requests 1\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("test_metrics_requests_total 1\n"), std::string::npos) << r;
+  for (const char* family : {"process_cpu_seconds_total counter", "process_resident_memory_bytes gauge",
+                             "process_open_fds gauge", "process_max_fds gauge", "process_start_time_seconds gauge"})
+    EXPECT_NE(r.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family << " in " << r;
   packets_ = 42;
   r = request("GET /metrics HTTP/1.0\r\n\r\n");
-  EXPECT_NE(r.find("test_packets 42\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("test_packets_total 42\n"), std::string::npos) << r;
   EXPECT_EQ(server_->stats().requests, 2u);
   EXPECT_EQ(server_->open_connections(), 0u);
 }

@@ -142,6 +142,10 @@ TEST(TcpPacket, RejectsMalformedWithReason) {
       {"option len 0", [](std::vector<uint8_t>& b) { b[41] = 0; }, ParseError::kBadOptions},
       {"option past end", [](std::vector<uint8_t>& b) { b[41] = 40; }, ParseError::kBadOptions},
       {"mss wrong len", [](std::vector<uint8_t>& b) { b[41] = 3; }, ParseError::kBadOptions},
+      // The sample's options: MSS at 40, NOP at 44, window scale at 45,
+      // NOP NOP at 48, SACK-permitted at 50, NOP NOP at 52, timestamp at 54.
+      {"mss twice", [](std::vector<uint8_t>& b) { b[44] = 2; b[45] = 4; }, ParseError::kDuplicateOption},
+      {"sack permitted twice", [](std::vector<uint8_t>& b) { b[48] = 4; b[49] = 2; }, ParseError::kDuplicateOption},
   };
   auto spec = sample("10.1.2.3", "10.9.8.7");
   for (const auto& c : cases) {
@@ -150,6 +154,24 @@ TEST(TcpPacket, RejectsMalformedWithReason) {
     TcpPacket p;
     EXPECT_EQ(TcpPacket::parse(buf, p), c.expect) << c.name;
   }
+}
+
+TEST(TcpPacket, DuplicateWindowScaleIsMalformedNotLastWins) {
+  auto spec = sample("10.1.2.3", "10.9.8.7");
+  spec.sack_permitted = false;
+  spec.timestamp = false;
+  spec.wscale = 7;
+  auto buf = build(spec);
+  TcpPacket p;
+  ASSERT_EQ(TcpPacket::parse(buf, p), ParseError::kNone);
+  EXPECT_EQ(p.options.wscale, 7);
+  // MSS(40..43) becomes NOP + a second window scale of 2.
+  buf[40] = 1;
+  buf[41] = 3;
+  buf[42] = 3;
+  buf[43] = 2;
+  EXPECT_EQ(TcpPacket::parse(buf, p), ParseError::kDuplicateOption);
+  EXPECT_STREQ(to_string(ParseError::kDuplicateOption), "duplicate_tcp_option");
 }
 
 TEST(TcpPacket, Ipv6ExtensionHeadersAreWalked) {
