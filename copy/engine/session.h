@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/clock.h"
+#include "common/intrusive_list.h"
 #include "common/session_key.h"
 #include "copy/engine/segment_pool.h"
 
@@ -20,8 +21,7 @@ enum class SessionState : uint8_t {
 struct Session {
   SessionKey key;              // as the target sees it
   SessionKey origin;           // as captured online
-  uint32_t lru_prev = UINT32_MAX;  // activity order (oldest first), for eviction
-  uint32_t lru_next = UINT32_MAX;
+  ListLink lru;                // activity order (oldest first), for eviction
   bool in_use = false;
   bool has_origin = false;     // captured packets of `origin` still come here
   bool has_wire = false;       // replies to `key` come here (not while kPortWait)
@@ -33,8 +33,7 @@ struct Session {
   uint8_t stale_moves = 0;     // times the copy moved port for such a connection
   // The client reused a port online while the earlier copy on it still ran:
   // the new copy queues (kPortWait) until the ones before it are done.
-  uint32_t successor = UINT32_MAX;    // next copy queued for this port
-  uint32_t predecessor = UINT32_MAX;  // kPortWait: the copy before it in the queue
+  ListLink port_queue;                // see PortQueue
   TimePoint port_deadline{};          // kPortWait: then it moves to another port
 
   // Client -> target, in the client's sequence space.

@@ -157,7 +157,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
     if (o.state == SessionState::kClosed) {
       erase(old, now);
     } else if (o.origin == origin && o.copy == copy && config_.port_wait.count() > 0 &&
-               (holder = queue_tail(old)) != SessionTable<Session>::kNil) {
+               (holder = ports_.tail(old)) != SessionTable<Session>::kNil) {
       // waits behind `holder`
     } else if (!free_wire_key(key, now)) {
       ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
@@ -167,7 +167,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   const bool waits = holder != SessionTable<Session>::kNil;
   const uint32_t slot = table_.insert(key, origin, copy, !waits);
   Session& s = table_.at(slot);
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   ++counters_.sessions_created;
   s.last_activity = s.last_reply = now;
   s.rto = config_.initial_rto;
@@ -191,9 +191,8 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   s.snd_una = s.snd_nxt = s.snd_max = s.data_end = s.isn + 1;
   if (waits) {
     s.state = SessionState::kPortWait;
-    s.predecessor = holder;
+    ports_.join(holder, slot);
     s.port_deadline = now + config_.port_wait;
-    table_.at(holder).successor = slot;
     ++counters_.ports_waited;
   } else if (!launch(s, slot, now)) {
     return nullptr;
@@ -217,32 +216,11 @@ bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
   return true;
 }
 
-// The last copy queued for the port `head` holds; kNil when the queue is
-// full (the new copy moves instead).
-uint32_t SessionEngine::queue_tail(uint32_t head) const {
-  constexpr uint32_t kMaxQueued = 16;
-  uint32_t tail = head;
-  for (uint32_t n = 0; table_.at(tail).successor != SessionTable<Session>::kNil; ++n) {
-    if (n + 1 >= kMaxQueued) return SessionTable<Session>::kNil;
-    tail = table_.at(tail).successor;
-  }
-  return tail;
-}
-
-// A waiting copy leaves its port's queue; the ones behind it move up.
-void SessionEngine::leave_queue(Session& s) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  if (s.predecessor != kNil) table_.at(s.predecessor).successor = s.successor;
-  if (s.successor != kNil) table_.at(s.successor).predecessor = s.predecessor;
-  s.predecessor = s.successor = kNil;
-}
-
 // The copy that held a port is gone: the first one queued for it takes the
 // port (another one if something took it meanwhile) and starts; the rest of
 // the queue waits behind it.
 void SessionEngine::take_port(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
-  s.predecessor = SessionTable<Session>::kNil;
   if (!s.in_use || s.state != SessionState::kPortWait) return;  // waiters leave the queue when they end
   if (table_.find(s.key) != SessionTable<Session>::kNil) {
     launch_moved(s, slot, now);
@@ -254,7 +232,7 @@ void SessionEngine::take_port(uint32_t slot, TimePoint now) {
 
 // The wait ran out: the earlier copy keeps the port, this one moves.
 void SessionEngine::stop_waiting(Session& s, uint32_t slot, TimePoint now) {
-  leave_queue(s);
+  ports_.leave(slot);
   launch_moved(s, slot, now);
 }
 
@@ -287,7 +265,7 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     return;
   }
   s.last_activity = now;
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   if (pkt.syn()) {
     if (!pkt.has_ack() && pkt.seq != s.isn) {
       // The client reused the port while the target is still finishing the
@@ -470,7 +448,7 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   }
   s.last_reply = now;
   s.last_activity = now;
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   if (pkt.rst()) {
     if (s.state == SessionState::kSynSent) {
       lose(s, slot, LostReason::kTargetRefused, now);
@@ -987,8 +965,8 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.linger_deadline = now + config_.linger;
   // A copy that ends while it waits leaves the queue; one that held the
   // port hands it to the first copy queued for it, and does not linger.
-  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
-  if (s.successor != SessionTable<Session>::kNil) {
+  if (ports_.waiting(slot)) ports_.leave(slot);
+  if (ports_.has_waiters(slot)) {
     erase(slot, now);
     return;
   }
@@ -1010,35 +988,12 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   // needs.
   if (s.ack_pending) send_ack(s);
   if (s.registered) registrar_.unregister_session(s.key);
-  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
-  const uint32_t heir = s.successor;  // queued for the port this one held
-  s.successor = SessionTable<Session>::kNil;
-  lru_unlink(slot);
+  const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
+  lru_.remove(slot);
   wheel_.cancel(slot);
   free_segments(s);
   table_.erase(slot);
   if (heir != SessionTable<Session>::kNil) take_port(heir, now);
-}
-
-void SessionEngine::lru_unlink(uint32_t slot) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  Session& s = table_.at(slot);
-  if (s.lru_prev != kNil) table_.at(s.lru_prev).lru_next = s.lru_next;
-  else if (lru_head_ == slot) lru_head_ = s.lru_next;
-  if (s.lru_next != kNil) table_.at(s.lru_next).lru_prev = s.lru_prev;
-  else if (lru_tail_ == slot) lru_tail_ = s.lru_prev;
-  s.lru_prev = s.lru_next = kNil;
-}
-
-void SessionEngine::lru_touch(uint32_t slot) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  if (lru_tail_ == slot) return;
-  lru_unlink(slot);
-  Session& s = table_.at(slot);
-  s.lru_prev = lru_tail_;
-  if (lru_tail_ != kNil) table_.at(lru_tail_).lru_next = slot;
-  else lru_head_ = slot;
-  lru_tail_ = slot;
 }
 
 // Eviction policy of a full table: among the kEvictScan least recently
@@ -1049,8 +1004,8 @@ void SessionEngine::lru_touch(uint32_t slot) {
 bool SessionEngine::evict_one(TimePoint now) {
   constexpr uint32_t kNil = SessionTable<Session>::kNil;
   uint32_t idle = kNil;
-  uint32_t slot = lru_head_;
-  for (int i = 0; i < kEvictScan && slot != kNil; ++i, slot = table_.at(slot).lru_next) {
+  uint32_t slot = lru_.front();
+  for (int i = 0; i < kEvictScan && slot != kNil; ++i, slot = lru_.next(slot)) {
     const Session& s = table_.at(slot);
     if (s.state == SessionState::kClosed) {
       ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kLingering)];

@@ -18,6 +18,7 @@
 #include "common/timer_wheel.h"
 #include "copy/engine/engine_config.h"
 #include "copy/engine/engine_counters.h"
+#include "copy/engine/port_queue.h"
 #include "copy/engine/port_rotor.h"
 #include "copy/engine/ports.h"
 #include "copy/engine/segment_pool.h"
@@ -49,13 +50,20 @@ class SessionEngine {
   const EngineConfig& config() const { return config_; }
 
  private:
+  struct LruLinks {
+    SessionTable<Session>* table;
+    ListLink& operator()(uint32_t slot) const { return table->at(slot).lru; }
+  };
+  struct PortLinks {
+    SessionTable<Session>* table;
+    ListLink& operator()(uint32_t slot) const { return table->at(slot).port_queue; }
+  };
+
   Session* start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy, TimePoint now);
   bool sampled(const SessionKey& origin, TimePoint now) const;
   bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
   bool free_wire_key(SessionKey& key, TimePoint now);
   bool launch(Session& s, uint32_t slot, TimePoint now);
-  uint32_t queue_tail(uint32_t head) const;
-  void leave_queue(Session& s);
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);
@@ -87,9 +95,6 @@ class SessionEngine {
   void lose(Session& s, uint32_t slot, LostReason why, TimePoint now);
   void erase(uint32_t slot, TimePoint now);
   void free_segments(Session& s);
-  // Activity order of the sessions, oldest first (an intrusive list).
-  void lru_touch(uint32_t slot);
-  void lru_unlink(uint32_t slot);
   // Makes room in a full table; false when no session may go.
   bool evict_one(TimePoint now);
 
@@ -103,8 +108,9 @@ class SessionEngine {
   EngineCounters counters_;
   std::vector<uint32_t> ack_due_;  // slots with an ack to send at flush()
   TimePoint start_;
-  uint32_t lru_head_ = SessionTable<Session>::kNil;  // least recently active
-  uint32_t lru_tail_ = SessionTable<Session>::kNil;
+  // Activity order of the sessions, oldest first.
+  IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
+  PortQueue<PortLinks> ports_{PortLinks{&table_}};
   uint16_t ip_id_ = 0;
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
