@@ -7,7 +7,7 @@
 #include "common/clock.h"
 #include "common/intrusive_list.h"
 #include "common/session_key.h"
-#include "copy/engine/segment_pool.h"
+#include "copy/engine/segment_list.h"
 
 namespace tc {
 
@@ -41,10 +41,7 @@ struct Session {
   uint32_t snd_una = 0;        // oldest byte the target has not acked
   uint32_t snd_nxt = 0;        // next byte to send
   uint32_t snd_max = 0;        // highest byte sent so far
-  uint32_t data_end = 0;       // end of the contiguous captured data
-  uint32_t seg_head = Segment::kNil;  // buffered payload, ordered by seq
-  uint32_t seg_tail = Segment::kNil;
-  uint16_t reorder_segments = 0;  // buffered segments past a gap (kBeyondEnd)
+  SegmentList segments;        // captured payload not yet acked by the target
   bool fin_captured = false;
   bool fin_hold = false;       // the FIN came after the online server spoke
   uint32_t fin_expect = 0;     // the online server's total output before the FIN

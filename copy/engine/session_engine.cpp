@@ -1,7 +1,6 @@
 #include "copy/engine/session_engine.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "common/tcp_builder.h"
@@ -30,7 +29,7 @@ bool is_loopback(const IpAddress& a) {
 constexpr uint32_t kMaxSeqJump = 1u << 30;
 
 bool plausible_seq(const Session& s, uint32_t seq) {
-  return !seq_gt(seq, s.data_end + kMaxSeqJump) && !seq_lt(seq, s.snd_una - kMaxSeqJump);
+  return !seq_gt(seq, s.segments.data_end + kMaxSeqJump) && !seq_lt(seq, s.snd_una - kMaxSeqJump);
 }
 
 // Sessions looked at, oldest first, for one to evict from a full table.
@@ -188,7 +187,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   s.client_ts = pkt.options.has_timestamp;
   s.client_ts_val = pkt.options.ts_val;
   s.client_window = pkt.window;
-  s.snd_una = s.snd_nxt = s.snd_max = s.data_end = s.isn + 1;
+  s.snd_una = s.snd_nxt = s.snd_max = s.segments.data_end = s.isn + 1;
   if (waits) {
     s.state = SessionState::kPortWait;
     ports_.join(holder, slot);
@@ -308,13 +307,13 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     if (moved && config_.hold_requests) flags |= Segment::kHold;
     const uint32_t expect = moved ? pkt.ack - s.online_base : 0;
     const uint32_t end = pkt.seq + pkt.payload_len;
-    if (seq_le(end, s.data_end) || seq_le(end, s.snd_una)) {
+    if (seq_le(end, s.segments.data_end) || seq_le(end, s.snd_una)) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
-    } else if (seq_gt(pkt.seq, s.data_end) && s.reorder_segments >= kMaxReorderSegments) {
+    } else if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
     } else {
       if (flags & Segment::kRequestStart) ++s.requests_seen;
-      if (!buffer_payload(s, pkt.seq, pkt.payload, flags, expect)) {
+      if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
         ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
         lose(s, slot, LostReason::kNoBuffer, now);
         return;
@@ -329,71 +328,6 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
   }
   try_send(s, slot, now);
   if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
-}
-
-// Inserts [seq, seq+len) into the ordered segment list, keeping only bytes
-// not already buffered; then extends data_end over what became contiguous.
-bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags,
-                                   uint32_t expect) {
-  uint32_t end = seq + static_cast<uint32_t>(payload.size());
-  uint32_t cur = seq;
-  if (seq_lt(cur, s.data_end)) {
-    cur = s.data_end;  // the front was seen before: keep only the new tail
-    flags = 0;
-  }
-  // Fast path: in-order data appended at the tail.
-  const bool in_order = cur == s.data_end &&
-                        (s.seg_tail == Segment::kNil ||
-                         pool_.at(s.seg_tail).seq + pool_.at(s.seg_tail).len == s.data_end);
-  uint32_t prev = in_order ? s.seg_tail : Segment::kNil;
-  uint32_t it = in_order ? Segment::kNil : s.seg_head;
-  uint32_t first_new = Segment::kNil;
-  while (seq_lt(cur, end)) {
-    // Skip segments that end at or before cur; stop at one covering cur.
-    while (it != Segment::kNil && seq_le(pool_.at(it).seq + pool_.at(it).len, cur)) {
-      prev = it;
-      it = pool_.at(it).next;
-    }
-    if (it != Segment::kNil && seq_le(pool_.at(it).seq, cur)) {
-      cur = pool_.at(it).seq + pool_.at(it).len;
-      continue;
-    }
-    uint32_t gap_end = end;
-    if (it != Segment::kNil && seq_lt(pool_.at(it).seq, gap_end)) gap_end = pool_.at(it).seq;
-    while (seq_lt(cur, gap_end)) {
-      const uint32_t n = std::min<uint32_t>(gap_end - cur, Segment::kCapacity);
-      const uint32_t id = pool_.alloc();
-      if (id == Segment::kNil) return false;
-      Segment& g = pool_.at(id);
-      g.seq = cur;
-      g.len = static_cast<uint16_t>(n);
-      g.flags = cur == seq ? flags : 0;
-      if (seq_gt(cur, s.data_end)) {
-        g.flags |= Segment::kBeyondEnd;
-        ++s.reorder_segments;
-      }
-      g.expect = expect;
-      std::memcpy(pool_.data(id), payload.data() + (cur - seq), n);
-      g.next = it;
-      if (prev == Segment::kNil) s.seg_head = id;
-      else pool_.at(prev).next = id;
-      if (it == Segment::kNil) s.seg_tail = id;
-      if (first_new == Segment::kNil) first_new = id;
-      prev = id;
-      cur += n;
-    }
-  }
-  // Extend the contiguous end.
-  for (uint32_t id = in_order ? first_new : s.seg_head; id != Segment::kNil; id = pool_.at(id).next) {
-    Segment& g = pool_.at(id);
-    if (seq_gt(g.seq, s.data_end)) break;
-    if (g.flags & Segment::kBeyondEnd) {
-      g.flags &= static_cast<uint8_t>(~Segment::kBeyondEnd);
-      --s.reorder_segments;
-    }
-    if (seq_gt(g.seq + g.len, s.data_end)) s.data_end = g.seq + g.len;
-  }
-  return true;
 }
 
 // Moves `key` to the next port of the move range that no live session uses
@@ -452,7 +386,7 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   if (pkt.rst()) {
     if (s.state == SessionState::kSynSent) {
       lose(s, slot, LostReason::kTargetRefused, now);
-    } else if (s.snd_una != s.data_end || (s.fin_captured && !s.fin_acked)) {
+    } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
       lose(s, slot, LostReason::kTargetReset, now);
     } else {
       ++counters_.sessions_completed;
@@ -540,7 +474,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
     s.snd_una = pkt.ack;
     if (s.fin_sent && seq_gt(pkt.ack, s.fin_seq)) s.fin_acked = true;
     if (seq_lt(s.snd_nxt, s.snd_una)) s.snd_nxt = s.snd_una;
-    release_acked(s);
+    s.segments.release_before(pool_, s.snd_una);
     s.retries = 0;
     s.dupacks = 0;
     s.rto = config_.initial_rto;
@@ -549,7 +483,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
              pkt.window == s.last_window) {
     if (++s.dupacks == 3) {
       ++counters_.fast_retransmits;
-      const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+      const uint32_t len = std::min<uint32_t>(s.segments.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
       if (len > 0) send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh);
     }
   }
@@ -585,24 +519,14 @@ size_t SessionEngine::max_payload(const Session& s) const {
   return std::min(by_mtu, by_mss);
 }
 
-uint32_t SessionEngine::find_segment(const Session& s, uint32_t seq, uint32_t from) const {
-  if (from == Segment::kNil || seq_lt(seq, pool_.at(from).seq)) from = s.seg_head;
-  for (uint32_t id = from; id != Segment::kNil; id = pool_.at(id).next) {
-    const Segment& g = pool_.at(id);
-    if (seq_lt(seq, g.seq)) return Segment::kNil;
-    if (seq_lt(seq, g.seq + g.len)) return id;
-  }
-  return Segment::kNil;
-}
-
 void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   if (s.state != SessionState::kEstablished) return;
   const uint32_t mp = static_cast<uint32_t>(max_payload(s));
   uint32_t id = Segment::kNil;
-  while (seq_lt(s.snd_nxt, s.data_end)) {
+  while (seq_lt(s.snd_nxt, s.segments.data_end)) {
     if (id == Segment::kNil || !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len)) {
       // On from the segment just sent: the packet may have spanned several.
-      id = find_segment(s, s.snd_nxt, id);
+      id = s.segments.find(pool_, s.snd_nxt, id);
       if (id == Segment::kNil) break;
     }
     Segment& g = pool_.at(id);
@@ -617,7 +541,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
       break;
     }
     const uint32_t len =
-        std::min({run_end(g, s.snd_nxt, s.data_end, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
+        std::min({s.segments.run_end(pool_, g, s.snd_nxt, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
     if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
     if (fresh) {
       if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt) {
@@ -632,7 +556,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
     arm_rto(s, now);
   }
   // The FIN goes once the target has acked every byte before it.
-  if (s.fin_captured && !s.fin_sent && s.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
+  if (s.fin_captured && !s.fin_sent && s.segments.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
       s.snd_nxt == s.fin_seq) {
     if (s.fin_hold && hold(s, s.fin_expect, true, now)) {
       // waits for the target to finish its answer
@@ -647,7 +571,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   // and gone quiet: online the answer was written before the client reset
   // (a client closing with a response still in flight resets when it
   // arrives), and a reset that overtakes the target's answer aborts it.
-  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.data_end && !rst_waits(s, now)) {
+  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end && !rst_waits(s, now)) {
     if (send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck)) {
       ++counters_.sessions_completed;
       close(s, slot, now);
@@ -718,44 +642,13 @@ bool SessionEngine::rst_waits(Session& s, TimePoint now) {
   return true;
 }
 
-// End of the contiguous bytes from `g` up to (not into) the next request:
-// a packet never carries the start of a request that must be held or counted.
-// The walk stops once `limit` bytes past `from` are found: one packet's worth.
-uint32_t SessionEngine::run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const {
-  uint32_t end = g.seq + g.len;
-  for (uint32_t id = g.next; id != Segment::kNil && seq_lt(end, data_end); id = pool_.at(id).next) {
-    if (end - from >= limit) break;  // enough for one packet
-    const Segment& h = pool_.at(id);
-    if (h.seq != end || (h.flags & (Segment::kHold | Segment::kRequestStart))) break;
-    end += h.len;
-  }
-  return seq_lt(data_end, end) ? data_end : end;
-}
-
 bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint) {
   // Payload inside one buffered segment is used in place; a packet that
   // spans segments is gathered into scratch first.
   std::span<const uint8_t> payload;
   if (len > 0) {
-    uint32_t id = find_segment(s, seq, hint);
-    if (id == Segment::kNil || len > scratch_.size()) return false;
-    const Segment& first = pool_.at(id);
-    if (seq_le(seq + len, first.seq + first.len)) {
-      payload = std::span<const uint8_t>(pool_.data(id) + (seq - first.seq), len);
-    } else {
-      uint32_t at = seq, done = 0;
-      while (done < len) {
-        if (id == Segment::kNil) return false;
-        const Segment& g = pool_.at(id);
-        if (seq_lt(at, g.seq) || !seq_lt(at, g.seq + g.len)) return false;
-        const uint32_t take = std::min<uint32_t>(len - done, g.seq + g.len - at);
-        std::memcpy(scratch_.data() + done, pool_.data(id) + (at - g.seq), take);
-        done += take;
-        at += take;
-        id = g.next;
-      }
-      payload = std::span<const uint8_t>(scratch_.data(), len);
-    }
+    payload = s.segments.bytes(pool_, seq, len, hint, scratch_);
+    if (payload.empty()) return false;
   }
   std::span<uint8_t> buf = out_.acquire();
   if (buf.empty()) {
@@ -823,27 +716,6 @@ void SessionEngine::flush() {
     if (s.in_use && s.ack_pending) send_ack(s);
   }
   ack_due_.clear();
-}
-
-void SessionEngine::release_acked(Session& s) {
-  while (s.seg_head != Segment::kNil) {
-    const Segment& g = pool_.at(s.seg_head);
-    if (!seq_le(g.seq + g.len, s.snd_una)) break;
-    const uint32_t next = g.next;
-    pool_.release(s.seg_head);
-    s.seg_head = next;
-  }
-  if (s.seg_head == Segment::kNil) s.seg_tail = Segment::kNil;
-}
-
-void SessionEngine::free_segments(Session& s) {
-  while (s.seg_head != Segment::kNil) {
-    const uint32_t next = pool_.at(s.seg_head).next;
-    pool_.release(s.seg_head);
-    s.seg_head = next;
-  }
-  s.seg_tail = Segment::kNil;
-  s.reorder_segments = 0;
 }
 
 // ---------------------------------------------------------------- timers
@@ -942,7 +814,7 @@ void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {
   } else {
     // Go back to the oldest unacked byte; acks will pull the rest again.
     s.snd_nxt = s.snd_una;
-    const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+    const uint32_t len = std::min<uint32_t>(s.segments.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
     if (len > 0 && send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh)) s.snd_nxt += len;
   }
   s.rto_deadline = now + s.rto;
@@ -959,7 +831,7 @@ void SessionEngine::maybe_complete(Session& s, uint32_t slot, TimePoint now) {
 
 void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.state = SessionState::kClosed;
-  free_segments(s);
+  s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
   s.holding = false;
   s.linger_deadline = now + config_.linger;
@@ -991,7 +863,7 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
   lru_.remove(slot);
   wheel_.cancel(slot);
-  free_segments(s);
+  s.segments.clear(pool_);
   table_.erase(slot);
   if (heir != SessionTable<Session>::kNil) take_port(heir, now);
 }
@@ -1012,7 +884,7 @@ bool SessionEngine::evict_one(TimePoint now) {
       erase(slot, now);
       return true;
     }
-    if (idle == kNil && s.seg_head == Segment::kNil && s.snd_una == s.snd_max && s.snd_una == s.data_end &&
+    if (idle == kNil && s.segments.empty() && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end &&
         !s.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
       idle = slot;
   }

@@ -67,9 +67,7 @@ class SessionEngine {
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);
-  uint32_t run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const;
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
-  bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
   void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
   void handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
@@ -84,8 +82,6 @@ class SessionEngine {
   // when kNil).
   bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint = Segment::kNil);
   size_t max_payload(const Session& s) const;
-  uint32_t find_segment(const Session& s, uint32_t seq, uint32_t from = Segment::kNil) const;
-  void release_acked(Session& s);
   void on_timer(uint32_t slot, TimePoint now);
   void retransmit(Session& s, uint32_t slot, TimePoint now);
   void arm_rto(Session& s, TimePoint now);
@@ -94,7 +90,6 @@ class SessionEngine {
   void close(Session& s, uint32_t slot, TimePoint now);
   void lose(Session& s, uint32_t slot, LostReason why, TimePoint now);
   void erase(uint32_t slot, TimePoint now);
-  void free_segments(Session& s);
   // Makes room in a full table; false when no session may go.
   bool evict_one(TimePoint now);
 
