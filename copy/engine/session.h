@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/intrusive_list.h"
 #include "common/session_key.h"
+#include "copy/engine/request_pacer.h"
 #include "copy/engine/segment_list.h"
 
 namespace tc {
@@ -71,20 +72,7 @@ struct Session {
   uint16_t last_window = 0;    // raw window of the last reply (duplicate-ack test)
   uint8_t dupacks = 0;
 
-  // Request pacing.
-  bool have_ref_ack = false;
-  uint32_t ref_ack = 0;        // client's ack (online space) on its last data
-  uint32_t online_base = 0;    // client's first ack: online output counts from here
-  uint32_t answer_bytes = 0;   // target payload since our last new data
-  uint32_t answer_total = 0;   // target payload since the session began (FIN holds)
-  // The same for request holds, plus what answers taken as whole on quiet
-  // fell short of online's.
-  uint32_t answer_credit = 0;
-  TimePoint last_target_data{};
-  bool holding = false;        // a request or FIN waits for the target's answer
-  bool hold_is_fin = false;
-  TimePoint hold_since{};
-  uint32_t requests_seen = 0;
+  RequestPacer pacer;
 
   // Timers.
   uint8_t retries = 0;

@@ -52,6 +52,7 @@ SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegi
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
       move_ports_(config_.move_ports, uint32_t{config_.instance} * 7919u),
       start_(now),
+      pacer_times_{config_.hold_timeout, config_.answer_quiet},
       scratch_(config_.mtu) {
   ack_due_.reserve(config_.max_sessions);
 }
@@ -292,27 +293,19 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
   // the online server answered in between, so a new request starts here.
   const bool has_data = pkt.payload_len > 0;
   bool moved = false;
-  if (pkt.has_ack()) {
-    if (!s.have_ref_ack) {
-      s.ref_ack = s.online_base = pkt.ack;
-      s.have_ref_ack = true;
-    } else if ((has_data || pkt.fin()) && seq_gt(pkt.ack, s.ref_ack)) {
-      moved = true;
-      s.ref_ack = pkt.ack;
-    }
-  }
+  if (pkt.has_ack()) moved = s.pacer.client_ack(pkt.ack, has_data || pkt.fin());
   if (has_data) {
     uint8_t flags = 0;
-    if (s.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
+    if (s.pacer.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
     if (moved && config_.hold_requests) flags |= Segment::kHold;
-    const uint32_t expect = moved ? pkt.ack - s.online_base : 0;
+    const uint32_t expect = moved ? s.pacer.online_output(pkt.ack) : 0;
     const uint32_t end = pkt.seq + pkt.payload_len;
     if (seq_le(end, s.segments.data_end) || seq_le(end, s.snd_una)) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
     } else if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
     } else {
-      if (flags & Segment::kRequestStart) ++s.requests_seen;
+      if (flags & Segment::kRequestStart) ++s.pacer.requests_seen;
       if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
         ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
         lose(s, slot, LostReason::kNoBuffer, now);
@@ -324,7 +317,7 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     s.fin_captured = true;
     s.fin_seq = pkt.seq + pkt.payload_len;
     s.fin_hold = moved && !has_data && config_.hold_requests;
-    s.fin_expect = moved ? pkt.ack - s.online_base : 0;
+    s.fin_expect = moved ? s.pacer.online_output(pkt.ack) : 0;
   }
   try_send(s, slot, now);
   if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
@@ -498,10 +491,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
   if (seq_le(pkt.seq, s.rcv_nxt) && seq_gt(end, s.rcv_nxt)) {
     if (pkt.payload_len > 0) {
       const uint32_t fresh = end - s.rcv_nxt - (pkt.fin() ? 1 : 0);
-      s.answer_bytes += fresh;
-      s.answer_total += fresh;
-      s.answer_credit += fresh;
-      s.last_target_data = now;
+      s.pacer.target_answered(fresh, now);
       counters_.response_bytes += fresh;
     }
     s.rcv_nxt = end;
@@ -532,7 +522,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
     Segment& g = pool_.at(id);
     const bool fresh = seq_ge(s.snd_nxt, s.snd_max);
     if (fresh && g.seq == s.snd_nxt && (g.flags & Segment::kHold)) {
-      if (hold(s, g.expect, false, now)) break;
+      if (s.pacer.hold(g.expect, false, s.target_fin, now, pacer_times_, counters_)) break;
       g.flags &= static_cast<uint8_t>(~Segment::kHold);
     }
     const int32_t window_left = static_cast<int32_t>(s.snd_una + s.snd_wnd - s.snd_nxt);
@@ -548,7 +538,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
         ++counters_.requests_replicated;
         g.flags &= static_cast<uint8_t>(~Segment::kRequestStart);
       }
-      s.answer_bytes = 0;
+      s.pacer.request_sent();
       counters_.bytes_sent += len;
     }
     s.snd_nxt += len;
@@ -558,7 +548,7 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   // The FIN goes once the target has acked every byte before it.
   if (s.fin_captured && !s.fin_sent && s.segments.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
       s.snd_nxt == s.fin_seq) {
-    if (s.fin_hold && hold(s, s.fin_expect, true, now)) {
+    if (s.fin_hold && s.pacer.hold(s.fin_expect, true, s.target_fin, now, pacer_times_, counters_)) {
       // waits for the target to finish its answer
     } else if (send_segment(s, s.fin_seq, 0, tcpflag::kFin | tcpflag::kAck)) {
       s.fin_hold = false;
@@ -571,75 +561,13 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   // and gone quiet: online the answer was written before the client reset
   // (a client closing with a response still in flight resets when it
   // arrives), and a reset that overtakes the target's answer aborts it.
-  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end && !rst_waits(s, now)) {
+  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end &&
+      !(config_.hold_requests && s.pacer.rst_waits(now, pacer_times_, counters_))) {
     if (send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck)) {
       ++counters_.sessions_completed;
       close(s, slot, now);
     }
   }
-}
-
-// Whether the target has answered as far as the online server had when the
-// client sent a request (or FIN): `expect` is the online server's total
-// output by then (from the client's ack), compared with the target's total
-// output. Totals, not per-request counts, so a request released early
-// cannot make the next one look answered. A request also goes when the
-// target spoke after it and went quiet (its answer may be shorter than
-// online's; an early request only means pipelining); a FIN does not, since
-// a FIN inside a slow answer makes the target abort it. Either goes after
-// the target stayed silent for the hold timeout. The online FIN, if any,
-// is one byte of a FIN's `expect`.
-SessionEngine::Answer SessionEngine::answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const {
-  if (fin ? s.target_fin || seq_ge(s.answer_total + 1, expect) : seq_ge(s.answer_credit, expect))
-    return Answer::kAnswered;
-  if (!fin && s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) return Answer::kAnswered;
-  const TimePoint since = std::max(s.hold_since, s.last_target_data);
-  return now - since >= config_.hold_timeout ? Answer::kTimedOut : Answer::kWaiting;
-}
-
-// Returns true while the item must wait; starts or ends the hold.
-bool SessionEngine::hold(Session& s, uint32_t expect, bool fin, TimePoint now) {
-  if (!s.holding) s.hold_since = now;
-  const Answer a = answered(s, expect, fin, now);
-  if (a == Answer::kWaiting) {
-    if (!s.holding) {
-      s.holding = true;
-      s.hold_is_fin = fin;
-      s.hold_since = now;
-      ++counters_.holds;
-    }
-    return true;
-  }
-  if (a == Answer::kTimedOut) ++counters_.hold_timeouts;
-  // An answer taken as whole though shorter than online's counts as
-  // online's length for the requests after it; else the shortfall stays and
-  // every later request of the session waits for quiet too (a Redis counter
-  // one digit shorter on the target made each copy of a session wait
-  // 50 ms). The FIN keeps to the real total: if the answer was only paused,
-  // its rest must not pass for the next one's and let the FIN cut it.
-  if (!fin && seq_lt(s.answer_credit, expect)) s.answer_credit = expect;
-  s.holding = false;
-  return false;
-}
-
-bool SessionEngine::rst_waits(Session& s, TimePoint now) {
-  if (!config_.hold_requests || s.requests_seen == 0) return false;
-  if (!s.holding) s.hold_since = now;
-  if (s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) {
-    s.holding = false;
-    return false;
-  }
-  if (now - std::max(s.hold_since, s.last_target_data) >= config_.hold_timeout) {
-    ++counters_.hold_timeouts;
-    s.holding = false;
-    return false;
-  }
-  if (!s.holding) {
-    s.holding = true;
-    s.hold_is_fin = false;  // ends on quiet, like a request
-    ++counters_.holds;
-  }
-  return true;
 }
 
 bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint) {
@@ -740,11 +668,8 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
   } else {
     consider(s.rto_deadline);
     consider(s.persist_deadline);
-    if (s.holding) {
-      consider(std::max(s.hold_since, s.last_target_data) + config_.hold_timeout);
-      if (!s.hold_is_fin && s.answer_bytes > 0) consider(s.last_target_data + config_.answer_quiet);
-    }
-    if (s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding)
+    consider(s.pacer.deadline(pacer_times_));
+    if (s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding)
       consider(s.last_reply + config_.session_timeout);
   }
   (void)now;
@@ -764,7 +689,7 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
     else reschedule(s, slot, now);
     return;
   }
-  const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding;
+  const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding;
   if (waiting && now - s.last_reply >= config_.session_timeout) {
     lose(s, slot, LostReason::kResponseTimeout, now);
     return;
@@ -786,7 +711,7 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
     send_segment(s, s.snd_una - 1, 0, tcpflag::kAck);
     s.persist_deadline = now + std::min(s.rto * 2, config_.max_rto);
   }
-  if (s.holding) {
+  if (s.pacer.holding) {
     try_send(s, slot, now);  // re-checks the answer against the clock
     if (!s.in_use || s.state == SessionState::kClosed) return;
   }
@@ -833,7 +758,7 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.state = SessionState::kClosed;
   s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
-  s.holding = false;
+  s.pacer.holding = false;
   s.linger_deadline = now + config_.linger;
   // A copy that ends while it waits leaves the queue; one that held the
   // port hands it to the first copy queued for it, and does not linger.
@@ -885,7 +810,7 @@ bool SessionEngine::evict_one(TimePoint now) {
       return true;
     }
     if (idle == kNil && s.segments.empty() && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end &&
-        !s.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
+        !s.pacer.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
       idle = slot;
   }
   if (idle == kNil) return false;

@@ -72,10 +72,6 @@ class SessionEngine {
   void handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
   void try_send(Session& s, uint32_t slot, TimePoint now);
-  enum class Answer { kWaiting, kAnswered, kTimedOut };
-  Answer answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const;
-  bool hold(Session& s, uint32_t expect, bool fin, TimePoint now);
-  bool rst_waits(Session& s, TimePoint now);
   void send_syn(Session& s);
   void send_ack(Session& s);
   // `hint`: a segment at or before `seq` to search from (the list's head
@@ -107,6 +103,7 @@ class SessionEngine {
   IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
   PortQueue<PortLinks> ports_{PortLinks{&table_}};
   uint16_t ip_id_ = 0;
+  PacerTimes pacer_times_;
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
 
