@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "common/tcp_builder.h"
 
 namespace tc {
 
@@ -45,12 +44,12 @@ constexpr uint16_t kMaxReorderSegments = 256;
 
 SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now)
     : config_(std::move(config)),
-      out_(out),
       registrar_(registrar),
       table_(config_.max_sessions),
       pool_(config_.buffer_bytes),
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
       move_ports_(config_.move_ports, uint32_t{config_.instance} * 7919u),
+      emitter_(out, counters_),
       start_(now),
       pacer_times_{config_.hold_timeout, config_.answer_quiet},
       scratch_(config_.mtu) {
@@ -578,16 +577,7 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
     payload = s.segments.bytes(pool_, seq, len, hint, scratch_);
     if (payload.empty()) return false;
   }
-  std::span<uint8_t> buf = out_.acquire();
-  if (buf.empty()) {
-    ++counters_.output_full;
-    return false;
-  }
-  TcpSegmentSpec spec;
-  spec.src = s.key.client;
-  spec.dst = s.key.target;
-  spec.sport = s.key.client_port;
-  spec.dport = s.key.target_port;
+  TcpSegmentSpec spec = PacketEmitter::spec_for(s.key);
   spec.seq = seq;
   spec.ack = (flags & tcpflag::kAck) ? s.rcv_nxt : 0;
   spec.flags = flags;
@@ -595,15 +585,10 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
   spec.timestamp = s.ts_ok;
   spec.ts_val = s.client_ts_val;
   spec.ts_ecr = s.ts_recent;
-  spec.ip_id = ++ip_id_;
   spec.payload = payload;
-  const size_t n = build_tcp_packet(spec, buf);
-  if (n == 0) {
-    ++counters_.output_full;
-    return false;
-  }
-  out_.commit(n);
-  ++counters_.packets_sent;
+  const PacketEmitter::Result sent = emitter_.emit(spec);
+  if (sent == PacketEmitter::Result::kUnbuilt) ++counters_.output_full;
+  if (sent != PacketEmitter::Result::kSent) return false;
   if (flags & tcpflag::kAck) {
     s.ack_sent = s.rcv_nxt;
     s.ack_pending = false;
@@ -612,16 +597,7 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
 }
 
 void SessionEngine::send_syn(Session& s) {
-  std::span<uint8_t> buf = out_.acquire();
-  if (buf.empty()) {
-    ++counters_.output_full;
-    return;
-  }
-  TcpSegmentSpec spec;
-  spec.src = s.key.client;
-  spec.dst = s.key.target;
-  spec.sport = s.key.client_port;
-  spec.dport = s.key.target_port;
+  TcpSegmentSpec spec = PacketEmitter::spec_for(s.key);
   spec.seq = s.isn;
   spec.flags = tcpflag::kSyn;
   spec.window = s.syn_window;
@@ -629,11 +605,7 @@ void SessionEngine::send_syn(Session& s) {
   spec.wscale = s.client_wscale;
   spec.timestamp = s.client_ts;
   spec.ts_val = s.client_ts_val;
-  spec.ip_id = ++ip_id_;
-  const size_t n = build_tcp_packet(spec, buf);
-  if (n == 0) return;
-  out_.commit(n);
-  ++counters_.packets_sent;
+  emitter_.emit(spec);
 }
 
 void SessionEngine::send_ack(Session& s) { send_segment(s, s.snd_nxt, 0, tcpflag::kAck); }

@@ -18,6 +18,7 @@
 #include "common/timer_wheel.h"
 #include "copy/engine/engine_config.h"
 #include "copy/engine/engine_counters.h"
+#include "copy/engine/packet_emitter.h"
 #include "copy/engine/port_queue.h"
 #include "copy/engine/port_rotor.h"
 #include "copy/engine/ports.h"
@@ -90,19 +91,18 @@ class SessionEngine {
   bool evict_one(TimePoint now);
 
   EngineConfig config_;
-  PacketOutput& out_;
   SessionRegistrar& registrar_;
   SessionTable<Session> table_;
   SegmentPool pool_;
   TimerWheel wheel_;
   PortRotor move_ports_;
   EngineCounters counters_;
+  PacketEmitter emitter_;  // after counters_, which it counts into
   std::vector<uint32_t> ack_due_;  // slots with an ack to send at flush()
   TimePoint start_;
   // Activity order of the sessions, oldest first.
   IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
   PortQueue<PortLinks> ports_{PortLinks{&table_}};
-  uint16_t ip_id_ = 0;
   PacerTimes pacer_times_;
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
