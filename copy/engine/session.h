@@ -5,8 +5,10 @@
 #include <cstdint>
 
 #include "common/clock.h"
+#include "common/intrusive_list.h"
 #include "common/session_key.h"
-#include "copy/engine/segment_pool.h"
+#include "copy/engine/request_pacer.h"
+#include "copy/engine/segment_list.h"
 
 namespace tc {
 
@@ -20,8 +22,7 @@ enum class SessionState : uint8_t {
 struct Session {
   SessionKey key;              // as the target sees it
   SessionKey origin;           // as captured online
-  uint32_t lru_prev = UINT32_MAX;  // activity order (oldest first), for eviction
-  uint32_t lru_next = UINT32_MAX;
+  ListLink lru;                // activity order (oldest first), for eviction
   bool in_use = false;
   bool has_origin = false;     // captured packets of `origin` still come here
   bool has_wire = false;       // replies to `key` come here (not while kPortWait)
@@ -33,8 +34,7 @@ struct Session {
   uint8_t stale_moves = 0;     // times the copy moved port for such a connection
   // The client reused a port online while the earlier copy on it still ran:
   // the new copy queues (kPortWait) until the ones before it are done.
-  uint32_t successor = UINT32_MAX;    // next copy queued for this port
-  uint32_t predecessor = UINT32_MAX;  // kPortWait: the copy before it in the queue
+  ListLink port_queue;                // see PortQueue
   TimePoint port_deadline{};          // kPortWait: then it moves to another port
 
   // Client -> target, in the client's sequence space.
@@ -42,10 +42,7 @@ struct Session {
   uint32_t snd_una = 0;        // oldest byte the target has not acked
   uint32_t snd_nxt = 0;        // next byte to send
   uint32_t snd_max = 0;        // highest byte sent so far
-  uint32_t data_end = 0;       // end of the contiguous captured data
-  uint32_t seg_head = Segment::kNil;  // buffered payload, ordered by seq
-  uint32_t seg_tail = Segment::kNil;
-  uint16_t reorder_segments = 0;  // buffered segments past a gap (kBeyondEnd)
+  SegmentList segments;        // captured payload not yet acked by the target
   bool fin_captured = false;
   bool fin_hold = false;       // the FIN came after the online server spoke
   uint32_t fin_expect = 0;     // the online server's total output before the FIN
@@ -75,20 +72,7 @@ struct Session {
   uint16_t last_window = 0;    // raw window of the last reply (duplicate-ack test)
   uint8_t dupacks = 0;
 
-  // Request pacing.
-  bool have_ref_ack = false;
-  uint32_t ref_ack = 0;        // client's ack (online space) on its last data
-  uint32_t online_base = 0;    // client's first ack: online output counts from here
-  uint32_t answer_bytes = 0;   // target payload since our last new data
-  uint32_t answer_total = 0;   // target payload since the session began (FIN holds)
-  // The same for request holds, plus what answers taken as whole on quiet
-  // fell short of online's.
-  uint32_t answer_credit = 0;
-  TimePoint last_target_data{};
-  bool holding = false;        // a request or FIN waits for the target's answer
-  bool hold_is_fin = false;
-  TimePoint hold_since{};
-  uint32_t requests_seen = 0;
+  RequestPacer pacer;
 
   // Timers.
   uint8_t retries = 0;

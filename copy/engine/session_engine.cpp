@@ -1,10 +1,8 @@
 #include "copy/engine/session_engine.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
-#include "common/tcp_builder.h"
 
 namespace tc {
 
@@ -30,7 +28,7 @@ bool is_loopback(const IpAddress& a) {
 constexpr uint32_t kMaxSeqJump = 1u << 30;
 
 bool plausible_seq(const Session& s, uint32_t seq) {
-  return !seq_gt(seq, s.data_end + kMaxSeqJump) && !seq_lt(seq, s.snd_una - kMaxSeqJump);
+  return !seq_gt(seq, s.segments.data_end + kMaxSeqJump) && !seq_lt(seq, s.snd_una - kMaxSeqJump);
 }
 
 // Sessions looked at, oldest first, for one to evict from a full table.
@@ -46,13 +44,14 @@ constexpr uint16_t kMaxReorderSegments = 256;
 
 SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now)
     : config_(std::move(config)),
-      out_(out),
       registrar_(registrar),
       table_(config_.max_sessions),
       pool_(config_.buffer_bytes),
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
       move_ports_(config_.move_ports, uint32_t{config_.instance} * 7919u),
+      emitter_(out, counters_),
       start_(now),
+      pacer_times_{config_.hold_timeout, config_.answer_quiet},
       scratch_(config_.mtu) {
   ack_due_.reserve(config_.max_sessions);
 }
@@ -157,7 +156,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
     if (o.state == SessionState::kClosed) {
       erase(old, now);
     } else if (o.origin == origin && o.copy == copy && config_.port_wait.count() > 0 &&
-               (holder = queue_tail(old)) != SessionTable<Session>::kNil) {
+               (holder = ports_.tail(old)) != SessionTable<Session>::kNil) {
       // waits behind `holder`
     } else if (!free_wire_key(key, now)) {
       ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
@@ -167,7 +166,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   const bool waits = holder != SessionTable<Session>::kNil;
   const uint32_t slot = table_.insert(key, origin, copy, !waits);
   Session& s = table_.at(slot);
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   ++counters_.sessions_created;
   s.last_activity = s.last_reply = now;
   s.rto = config_.initial_rto;
@@ -188,12 +187,11 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   s.client_ts = pkt.options.has_timestamp;
   s.client_ts_val = pkt.options.ts_val;
   s.client_window = pkt.window;
-  s.snd_una = s.snd_nxt = s.snd_max = s.data_end = s.isn + 1;
+  s.snd_una = s.snd_nxt = s.snd_max = s.segments.data_end = s.isn + 1;
   if (waits) {
     s.state = SessionState::kPortWait;
-    s.predecessor = holder;
+    ports_.join(holder, slot);
     s.port_deadline = now + config_.port_wait;
-    table_.at(holder).successor = slot;
     ++counters_.ports_waited;
   } else if (!launch(s, slot, now)) {
     return nullptr;
@@ -217,32 +215,11 @@ bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
   return true;
 }
 
-// The last copy queued for the port `head` holds; kNil when the queue is
-// full (the new copy moves instead).
-uint32_t SessionEngine::queue_tail(uint32_t head) const {
-  constexpr uint32_t kMaxQueued = 16;
-  uint32_t tail = head;
-  for (uint32_t n = 0; table_.at(tail).successor != SessionTable<Session>::kNil; ++n) {
-    if (n + 1 >= kMaxQueued) return SessionTable<Session>::kNil;
-    tail = table_.at(tail).successor;
-  }
-  return tail;
-}
-
-// A waiting copy leaves its port's queue; the ones behind it move up.
-void SessionEngine::leave_queue(Session& s) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  if (s.predecessor != kNil) table_.at(s.predecessor).successor = s.successor;
-  if (s.successor != kNil) table_.at(s.successor).predecessor = s.predecessor;
-  s.predecessor = s.successor = kNil;
-}
-
 // The copy that held a port is gone: the first one queued for it takes the
 // port (another one if something took it meanwhile) and starts; the rest of
 // the queue waits behind it.
 void SessionEngine::take_port(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
-  s.predecessor = SessionTable<Session>::kNil;
   if (!s.in_use || s.state != SessionState::kPortWait) return;  // waiters leave the queue when they end
   if (table_.find(s.key) != SessionTable<Session>::kNil) {
     launch_moved(s, slot, now);
@@ -254,7 +231,7 @@ void SessionEngine::take_port(uint32_t slot, TimePoint now) {
 
 // The wait ran out: the earlier copy keeps the port, this one moves.
 void SessionEngine::stop_waiting(Session& s, uint32_t slot, TimePoint now) {
-  leave_queue(s);
+  ports_.leave(slot);
   launch_moved(s, slot, now);
 }
 
@@ -287,7 +264,7 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     return;
   }
   s.last_activity = now;
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   if (pkt.syn()) {
     if (!pkt.has_ack() && pkt.seq != s.isn) {
       // The client reused the port while the target is still finishing the
@@ -315,28 +292,20 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
   // the online server answered in between, so a new request starts here.
   const bool has_data = pkt.payload_len > 0;
   bool moved = false;
-  if (pkt.has_ack()) {
-    if (!s.have_ref_ack) {
-      s.ref_ack = s.online_base = pkt.ack;
-      s.have_ref_ack = true;
-    } else if ((has_data || pkt.fin()) && seq_gt(pkt.ack, s.ref_ack)) {
-      moved = true;
-      s.ref_ack = pkt.ack;
-    }
-  }
+  if (pkt.has_ack()) moved = s.pacer.client_ack(pkt.ack, has_data || pkt.fin());
   if (has_data) {
     uint8_t flags = 0;
-    if (s.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
+    if (s.pacer.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
     if (moved && config_.hold_requests) flags |= Segment::kHold;
-    const uint32_t expect = moved ? pkt.ack - s.online_base : 0;
+    const uint32_t expect = moved ? s.pacer.online_output(pkt.ack) : 0;
     const uint32_t end = pkt.seq + pkt.payload_len;
-    if (seq_le(end, s.data_end) || seq_le(end, s.snd_una)) {
+    if (seq_le(end, s.segments.data_end) || seq_le(end, s.snd_una)) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
-    } else if (seq_gt(pkt.seq, s.data_end) && s.reorder_segments >= kMaxReorderSegments) {
+    } else if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
     } else {
-      if (flags & Segment::kRequestStart) ++s.requests_seen;
-      if (!buffer_payload(s, pkt.seq, pkt.payload, flags, expect)) {
+      if (flags & Segment::kRequestStart) ++s.pacer.requests_seen;
+      if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
         ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
         lose(s, slot, LostReason::kNoBuffer, now);
         return;
@@ -347,75 +316,10 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     s.fin_captured = true;
     s.fin_seq = pkt.seq + pkt.payload_len;
     s.fin_hold = moved && !has_data && config_.hold_requests;
-    s.fin_expect = moved ? pkt.ack - s.online_base : 0;
+    s.fin_expect = moved ? s.pacer.online_output(pkt.ack) : 0;
   }
   try_send(s, slot, now);
   if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
-}
-
-// Inserts [seq, seq+len) into the ordered segment list, keeping only bytes
-// not already buffered; then extends data_end over what became contiguous.
-bool SessionEngine::buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags,
-                                   uint32_t expect) {
-  uint32_t end = seq + static_cast<uint32_t>(payload.size());
-  uint32_t cur = seq;
-  if (seq_lt(cur, s.data_end)) {
-    cur = s.data_end;  // the front was seen before: keep only the new tail
-    flags = 0;
-  }
-  // Fast path: in-order data appended at the tail.
-  const bool in_order = cur == s.data_end &&
-                        (s.seg_tail == Segment::kNil ||
-                         pool_.at(s.seg_tail).seq + pool_.at(s.seg_tail).len == s.data_end);
-  uint32_t prev = in_order ? s.seg_tail : Segment::kNil;
-  uint32_t it = in_order ? Segment::kNil : s.seg_head;
-  uint32_t first_new = Segment::kNil;
-  while (seq_lt(cur, end)) {
-    // Skip segments that end at or before cur; stop at one covering cur.
-    while (it != Segment::kNil && seq_le(pool_.at(it).seq + pool_.at(it).len, cur)) {
-      prev = it;
-      it = pool_.at(it).next;
-    }
-    if (it != Segment::kNil && seq_le(pool_.at(it).seq, cur)) {
-      cur = pool_.at(it).seq + pool_.at(it).len;
-      continue;
-    }
-    uint32_t gap_end = end;
-    if (it != Segment::kNil && seq_lt(pool_.at(it).seq, gap_end)) gap_end = pool_.at(it).seq;
-    while (seq_lt(cur, gap_end)) {
-      const uint32_t n = std::min<uint32_t>(gap_end - cur, Segment::kCapacity);
-      const uint32_t id = pool_.alloc();
-      if (id == Segment::kNil) return false;
-      Segment& g = pool_.at(id);
-      g.seq = cur;
-      g.len = static_cast<uint16_t>(n);
-      g.flags = cur == seq ? flags : 0;
-      if (seq_gt(cur, s.data_end)) {
-        g.flags |= Segment::kBeyondEnd;
-        ++s.reorder_segments;
-      }
-      g.expect = expect;
-      std::memcpy(pool_.data(id), payload.data() + (cur - seq), n);
-      g.next = it;
-      if (prev == Segment::kNil) s.seg_head = id;
-      else pool_.at(prev).next = id;
-      if (it == Segment::kNil) s.seg_tail = id;
-      if (first_new == Segment::kNil) first_new = id;
-      prev = id;
-      cur += n;
-    }
-  }
-  // Extend the contiguous end.
-  for (uint32_t id = in_order ? first_new : s.seg_head; id != Segment::kNil; id = pool_.at(id).next) {
-    Segment& g = pool_.at(id);
-    if (seq_gt(g.seq, s.data_end)) break;
-    if (g.flags & Segment::kBeyondEnd) {
-      g.flags &= static_cast<uint8_t>(~Segment::kBeyondEnd);
-      --s.reorder_segments;
-    }
-    if (seq_gt(g.seq + g.len, s.data_end)) s.data_end = g.seq + g.len;
-  }
-  return true;
 }
 
 // Moves `key` to the next port of the move range that no live session uses
@@ -470,11 +374,11 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   }
   s.last_reply = now;
   s.last_activity = now;
-  lru_touch(slot);
+  lru_.move_to_back(slot);
   if (pkt.rst()) {
     if (s.state == SessionState::kSynSent) {
       lose(s, slot, LostReason::kTargetRefused, now);
-    } else if (s.snd_una != s.data_end || (s.fin_captured && !s.fin_acked)) {
+    } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
       lose(s, slot, LostReason::kTargetReset, now);
     } else {
       ++counters_.sessions_completed;
@@ -562,7 +466,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
     s.snd_una = pkt.ack;
     if (s.fin_sent && seq_gt(pkt.ack, s.fin_seq)) s.fin_acked = true;
     if (seq_lt(s.snd_nxt, s.snd_una)) s.snd_nxt = s.snd_una;
-    release_acked(s);
+    s.segments.release_before(pool_, s.snd_una);
     s.retries = 0;
     s.dupacks = 0;
     s.rto = config_.initial_rto;
@@ -571,7 +475,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
              pkt.window == s.last_window) {
     if (++s.dupacks == 3) {
       ++counters_.fast_retransmits;
-      const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+      const uint32_t len = std::min<uint32_t>(s.segments.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
       if (len > 0) send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh);
     }
   }
@@ -586,10 +490,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
   if (seq_le(pkt.seq, s.rcv_nxt) && seq_gt(end, s.rcv_nxt)) {
     if (pkt.payload_len > 0) {
       const uint32_t fresh = end - s.rcv_nxt - (pkt.fin() ? 1 : 0);
-      s.answer_bytes += fresh;
-      s.answer_total += fresh;
-      s.answer_credit += fresh;
-      s.last_target_data = now;
+      s.pacer.target_answered(fresh, now);
       counters_.response_bytes += fresh;
     }
     s.rcv_nxt = end;
@@ -607,30 +508,20 @@ size_t SessionEngine::max_payload(const Session& s) const {
   return std::min(by_mtu, by_mss);
 }
 
-uint32_t SessionEngine::find_segment(const Session& s, uint32_t seq, uint32_t from) const {
-  if (from == Segment::kNil || seq_lt(seq, pool_.at(from).seq)) from = s.seg_head;
-  for (uint32_t id = from; id != Segment::kNil; id = pool_.at(id).next) {
-    const Segment& g = pool_.at(id);
-    if (seq_lt(seq, g.seq)) return Segment::kNil;
-    if (seq_lt(seq, g.seq + g.len)) return id;
-  }
-  return Segment::kNil;
-}
-
 void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   if (s.state != SessionState::kEstablished) return;
   const uint32_t mp = static_cast<uint32_t>(max_payload(s));
   uint32_t id = Segment::kNil;
-  while (seq_lt(s.snd_nxt, s.data_end)) {
+  while (seq_lt(s.snd_nxt, s.segments.data_end)) {
     if (id == Segment::kNil || !seq_lt(s.snd_nxt, pool_.at(id).seq + pool_.at(id).len)) {
       // On from the segment just sent: the packet may have spanned several.
-      id = find_segment(s, s.snd_nxt, id);
+      id = s.segments.find(pool_, s.snd_nxt, id);
       if (id == Segment::kNil) break;
     }
     Segment& g = pool_.at(id);
     const bool fresh = seq_ge(s.snd_nxt, s.snd_max);
     if (fresh && g.seq == s.snd_nxt && (g.flags & Segment::kHold)) {
-      if (hold(s, g.expect, false, now)) break;
+      if (s.pacer.hold(g.expect, false, s.target_fin, now, pacer_times_, counters_)) break;
       g.flags &= static_cast<uint8_t>(~Segment::kHold);
     }
     const int32_t window_left = static_cast<int32_t>(s.snd_una + s.snd_wnd - s.snd_nxt);
@@ -639,14 +530,14 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
       break;
     }
     const uint32_t len =
-        std::min({run_end(g, s.snd_nxt, s.data_end, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
+        std::min({s.segments.run_end(pool_, g, s.snd_nxt, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
     if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
     if (fresh) {
       if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt) {
         ++counters_.requests_replicated;
         g.flags &= static_cast<uint8_t>(~Segment::kRequestStart);
       }
-      s.answer_bytes = 0;
+      s.pacer.request_sent();
       counters_.bytes_sent += len;
     }
     s.snd_nxt += len;
@@ -654,9 +545,9 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
     arm_rto(s, now);
   }
   // The FIN goes once the target has acked every byte before it.
-  if (s.fin_captured && !s.fin_sent && s.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
+  if (s.fin_captured && !s.fin_sent && s.segments.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
       s.snd_nxt == s.fin_seq) {
-    if (s.fin_hold && hold(s, s.fin_expect, true, now)) {
+    if (s.fin_hold && s.pacer.hold(s.fin_expect, true, s.target_fin, now, pacer_times_, counters_)) {
       // waits for the target to finish its answer
     } else if (send_segment(s, s.fin_seq, 0, tcpflag::kFin | tcpflag::kAck)) {
       s.fin_hold = false;
@@ -669,7 +560,8 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   // and gone quiet: online the answer was written before the client reset
   // (a client closing with a response still in flight resets when it
   // arrives), and a reset that overtakes the target's answer aborts it.
-  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.data_end && !rst_waits(s, now)) {
+  if (s.rst_captured && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end &&
+      !(config_.hold_requests && s.pacer.rst_waits(now, pacer_times_, counters_))) {
     if (send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck)) {
       ++counters_.sessions_completed;
       close(s, slot, now);
@@ -677,118 +569,15 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
   }
 }
 
-// Whether the target has answered as far as the online server had when the
-// client sent a request (or FIN): `expect` is the online server's total
-// output by then (from the client's ack), compared with the target's total
-// output. Totals, not per-request counts, so a request released early
-// cannot make the next one look answered. A request also goes when the
-// target spoke after it and went quiet (its answer may be shorter than
-// online's; an early request only means pipelining); a FIN does not, since
-// a FIN inside a slow answer makes the target abort it. Either goes after
-// the target stayed silent for the hold timeout. The online FIN, if any,
-// is one byte of a FIN's `expect`.
-SessionEngine::Answer SessionEngine::answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const {
-  if (fin ? s.target_fin || seq_ge(s.answer_total + 1, expect) : seq_ge(s.answer_credit, expect))
-    return Answer::kAnswered;
-  if (!fin && s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) return Answer::kAnswered;
-  const TimePoint since = std::max(s.hold_since, s.last_target_data);
-  return now - since >= config_.hold_timeout ? Answer::kTimedOut : Answer::kWaiting;
-}
-
-// Returns true while the item must wait; starts or ends the hold.
-bool SessionEngine::hold(Session& s, uint32_t expect, bool fin, TimePoint now) {
-  if (!s.holding) s.hold_since = now;
-  const Answer a = answered(s, expect, fin, now);
-  if (a == Answer::kWaiting) {
-    if (!s.holding) {
-      s.holding = true;
-      s.hold_is_fin = fin;
-      s.hold_since = now;
-      ++counters_.holds;
-    }
-    return true;
-  }
-  if (a == Answer::kTimedOut) ++counters_.hold_timeouts;
-  // An answer taken as whole though shorter than online's counts as
-  // online's length for the requests after it; else the shortfall stays and
-  // every later request of the session waits for quiet too (a Redis counter
-  // one digit shorter on the target made each copy of a session wait
-  // 50 ms). The FIN keeps to the real total: if the answer was only paused,
-  // its rest must not pass for the next one's and let the FIN cut it.
-  if (!fin && seq_lt(s.answer_credit, expect)) s.answer_credit = expect;
-  s.holding = false;
-  return false;
-}
-
-bool SessionEngine::rst_waits(Session& s, TimePoint now) {
-  if (!config_.hold_requests || s.requests_seen == 0) return false;
-  if (!s.holding) s.hold_since = now;
-  if (s.answer_bytes > 0 && now - s.last_target_data >= config_.answer_quiet) {
-    s.holding = false;
-    return false;
-  }
-  if (now - std::max(s.hold_since, s.last_target_data) >= config_.hold_timeout) {
-    ++counters_.hold_timeouts;
-    s.holding = false;
-    return false;
-  }
-  if (!s.holding) {
-    s.holding = true;
-    s.hold_is_fin = false;  // ends on quiet, like a request
-    ++counters_.holds;
-  }
-  return true;
-}
-
-// End of the contiguous bytes from `g` up to (not into) the next request:
-// a packet never carries the start of a request that must be held or counted.
-// The walk stops once `limit` bytes past `from` are found: one packet's worth.
-uint32_t SessionEngine::run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const {
-  uint32_t end = g.seq + g.len;
-  for (uint32_t id = g.next; id != Segment::kNil && seq_lt(end, data_end); id = pool_.at(id).next) {
-    if (end - from >= limit) break;  // enough for one packet
-    const Segment& h = pool_.at(id);
-    if (h.seq != end || (h.flags & (Segment::kHold | Segment::kRequestStart))) break;
-    end += h.len;
-  }
-  return seq_lt(data_end, end) ? data_end : end;
-}
-
 bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint) {
   // Payload inside one buffered segment is used in place; a packet that
   // spans segments is gathered into scratch first.
   std::span<const uint8_t> payload;
   if (len > 0) {
-    uint32_t id = find_segment(s, seq, hint);
-    if (id == Segment::kNil || len > scratch_.size()) return false;
-    const Segment& first = pool_.at(id);
-    if (seq_le(seq + len, first.seq + first.len)) {
-      payload = std::span<const uint8_t>(pool_.data(id) + (seq - first.seq), len);
-    } else {
-      uint32_t at = seq, done = 0;
-      while (done < len) {
-        if (id == Segment::kNil) return false;
-        const Segment& g = pool_.at(id);
-        if (seq_lt(at, g.seq) || !seq_lt(at, g.seq + g.len)) return false;
-        const uint32_t take = std::min<uint32_t>(len - done, g.seq + g.len - at);
-        std::memcpy(scratch_.data() + done, pool_.data(id) + (at - g.seq), take);
-        done += take;
-        at += take;
-        id = g.next;
-      }
-      payload = std::span<const uint8_t>(scratch_.data(), len);
-    }
+    payload = s.segments.bytes(pool_, seq, len, hint, scratch_);
+    if (payload.empty()) return false;
   }
-  std::span<uint8_t> buf = out_.acquire();
-  if (buf.empty()) {
-    ++counters_.output_full;
-    return false;
-  }
-  TcpSegmentSpec spec;
-  spec.src = s.key.client;
-  spec.dst = s.key.target;
-  spec.sport = s.key.client_port;
-  spec.dport = s.key.target_port;
+  TcpSegmentSpec spec = PacketEmitter::spec_for(s.key);
   spec.seq = seq;
   spec.ack = (flags & tcpflag::kAck) ? s.rcv_nxt : 0;
   spec.flags = flags;
@@ -796,15 +585,10 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
   spec.timestamp = s.ts_ok;
   spec.ts_val = s.client_ts_val;
   spec.ts_ecr = s.ts_recent;
-  spec.ip_id = ++ip_id_;
   spec.payload = payload;
-  const size_t n = build_tcp_packet(spec, buf);
-  if (n == 0) {
-    ++counters_.output_full;
-    return false;
-  }
-  out_.commit(n);
-  ++counters_.packets_sent;
+  const PacketEmitter::Result sent = emitter_.emit(spec);
+  if (sent == PacketEmitter::Result::kUnbuilt) ++counters_.output_full;
+  if (sent != PacketEmitter::Result::kSent) return false;
   if (flags & tcpflag::kAck) {
     s.ack_sent = s.rcv_nxt;
     s.ack_pending = false;
@@ -813,16 +597,7 @@ bool SessionEngine::send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t
 }
 
 void SessionEngine::send_syn(Session& s) {
-  std::span<uint8_t> buf = out_.acquire();
-  if (buf.empty()) {
-    ++counters_.output_full;
-    return;
-  }
-  TcpSegmentSpec spec;
-  spec.src = s.key.client;
-  spec.dst = s.key.target;
-  spec.sport = s.key.client_port;
-  spec.dport = s.key.target_port;
+  TcpSegmentSpec spec = PacketEmitter::spec_for(s.key);
   spec.seq = s.isn;
   spec.flags = tcpflag::kSyn;
   spec.window = s.syn_window;
@@ -830,11 +605,7 @@ void SessionEngine::send_syn(Session& s) {
   spec.wscale = s.client_wscale;
   spec.timestamp = s.client_ts;
   spec.ts_val = s.client_ts_val;
-  spec.ip_id = ++ip_id_;
-  const size_t n = build_tcp_packet(spec, buf);
-  if (n == 0) return;
-  out_.commit(n);
-  ++counters_.packets_sent;
+  emitter_.emit(spec);
 }
 
 void SessionEngine::send_ack(Session& s) { send_segment(s, s.snd_nxt, 0, tcpflag::kAck); }
@@ -845,27 +616,6 @@ void SessionEngine::flush() {
     if (s.in_use && s.ack_pending) send_ack(s);
   }
   ack_due_.clear();
-}
-
-void SessionEngine::release_acked(Session& s) {
-  while (s.seg_head != Segment::kNil) {
-    const Segment& g = pool_.at(s.seg_head);
-    if (!seq_le(g.seq + g.len, s.snd_una)) break;
-    const uint32_t next = g.next;
-    pool_.release(s.seg_head);
-    s.seg_head = next;
-  }
-  if (s.seg_head == Segment::kNil) s.seg_tail = Segment::kNil;
-}
-
-void SessionEngine::free_segments(Session& s) {
-  while (s.seg_head != Segment::kNil) {
-    const uint32_t next = pool_.at(s.seg_head).next;
-    pool_.release(s.seg_head);
-    s.seg_head = next;
-  }
-  s.seg_tail = Segment::kNil;
-  s.reorder_segments = 0;
 }
 
 // ---------------------------------------------------------------- timers
@@ -890,11 +640,8 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
   } else {
     consider(s.rto_deadline);
     consider(s.persist_deadline);
-    if (s.holding) {
-      consider(std::max(s.hold_since, s.last_target_data) + config_.hold_timeout);
-      if (!s.hold_is_fin && s.answer_bytes > 0) consider(s.last_target_data + config_.answer_quiet);
-    }
-    if (s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding)
+    consider(s.pacer.deadline(pacer_times_));
+    if (s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding)
       consider(s.last_reply + config_.session_timeout);
   }
   (void)now;
@@ -914,7 +661,7 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
     else reschedule(s, slot, now);
     return;
   }
-  const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.holding;
+  const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding;
   if (waiting && now - s.last_reply >= config_.session_timeout) {
     lose(s, slot, LostReason::kResponseTimeout, now);
     return;
@@ -936,7 +683,7 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
     send_segment(s, s.snd_una - 1, 0, tcpflag::kAck);
     s.persist_deadline = now + std::min(s.rto * 2, config_.max_rto);
   }
-  if (s.holding) {
+  if (s.pacer.holding) {
     try_send(s, slot, now);  // re-checks the answer against the clock
     if (!s.in_use || s.state == SessionState::kClosed) return;
   }
@@ -964,7 +711,7 @@ void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {
   } else {
     // Go back to the oldest unacked byte; acks will pull the rest again.
     s.snd_nxt = s.snd_una;
-    const uint32_t len = std::min<uint32_t>(s.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
+    const uint32_t len = std::min<uint32_t>(s.segments.data_end - s.snd_una, static_cast<uint32_t>(max_payload(s)));
     if (len > 0 && send_segment(s, s.snd_una, len, tcpflag::kAck | tcpflag::kPsh)) s.snd_nxt += len;
   }
   s.rto_deadline = now + s.rto;
@@ -981,14 +728,14 @@ void SessionEngine::maybe_complete(Session& s, uint32_t slot, TimePoint now) {
 
 void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   s.state = SessionState::kClosed;
-  free_segments(s);
+  s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
-  s.holding = false;
+  s.pacer.holding = false;
   s.linger_deadline = now + config_.linger;
   // A copy that ends while it waits leaves the queue; one that held the
   // port hands it to the first copy queued for it, and does not linger.
-  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
-  if (s.successor != SessionTable<Session>::kNil) {
+  if (ports_.waiting(slot)) ports_.leave(slot);
+  if (ports_.has_waiters(slot)) {
     erase(slot, now);
     return;
   }
@@ -1010,35 +757,12 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   // needs.
   if (s.ack_pending) send_ack(s);
   if (s.registered) registrar_.unregister_session(s.key);
-  if (s.predecessor != SessionTable<Session>::kNil) leave_queue(s);
-  const uint32_t heir = s.successor;  // queued for the port this one held
-  s.successor = SessionTable<Session>::kNil;
-  lru_unlink(slot);
+  const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
+  lru_.remove(slot);
   wheel_.cancel(slot);
-  free_segments(s);
+  s.segments.clear(pool_);
   table_.erase(slot);
   if (heir != SessionTable<Session>::kNil) take_port(heir, now);
-}
-
-void SessionEngine::lru_unlink(uint32_t slot) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  Session& s = table_.at(slot);
-  if (s.lru_prev != kNil) table_.at(s.lru_prev).lru_next = s.lru_next;
-  else if (lru_head_ == slot) lru_head_ = s.lru_next;
-  if (s.lru_next != kNil) table_.at(s.lru_next).lru_prev = s.lru_prev;
-  else if (lru_tail_ == slot) lru_tail_ = s.lru_prev;
-  s.lru_prev = s.lru_next = kNil;
-}
-
-void SessionEngine::lru_touch(uint32_t slot) {
-  constexpr uint32_t kNil = SessionTable<Session>::kNil;
-  if (lru_tail_ == slot) return;
-  lru_unlink(slot);
-  Session& s = table_.at(slot);
-  s.lru_prev = lru_tail_;
-  if (lru_tail_ != kNil) table_.at(lru_tail_).lru_next = slot;
-  else lru_head_ = slot;
-  lru_tail_ = slot;
 }
 
 // Eviction policy of a full table: among the kEvictScan least recently
@@ -1049,16 +773,16 @@ void SessionEngine::lru_touch(uint32_t slot) {
 bool SessionEngine::evict_one(TimePoint now) {
   constexpr uint32_t kNil = SessionTable<Session>::kNil;
   uint32_t idle = kNil;
-  uint32_t slot = lru_head_;
-  for (int i = 0; i < kEvictScan && slot != kNil; ++i, slot = table_.at(slot).lru_next) {
+  uint32_t slot = lru_.front();
+  for (int i = 0; i < kEvictScan && slot != kNil; ++i, slot = lru_.next(slot)) {
     const Session& s = table_.at(slot);
     if (s.state == SessionState::kClosed) {
       ++counters_.sessions_evicted[static_cast<size_t>(EvictReason::kLingering)];
       erase(slot, now);
       return true;
     }
-    if (idle == kNil && s.seg_head == Segment::kNil && s.snd_una == s.snd_max && s.snd_una == s.data_end &&
-        !s.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
+    if (idle == kNil && s.segments.empty() && s.snd_una == s.snd_max && s.snd_una == s.segments.data_end &&
+        !s.pacer.holding && (!s.fin_captured || s.fin_acked) && !s.rst_captured)
       idle = slot;
   }
   if (idle == kNil) return false;

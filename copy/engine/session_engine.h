@@ -18,6 +18,8 @@
 #include "common/timer_wheel.h"
 #include "copy/engine/engine_config.h"
 #include "copy/engine/engine_counters.h"
+#include "copy/engine/packet_emitter.h"
+#include "copy/engine/port_queue.h"
 #include "copy/engine/port_rotor.h"
 #include "copy/engine/ports.h"
 #include "copy/engine/segment_pool.h"
@@ -49,35 +51,34 @@ class SessionEngine {
   const EngineConfig& config() const { return config_; }
 
  private:
+  struct LruLinks {
+    SessionTable<Session>* table;
+    ListLink& operator()(uint32_t slot) const { return table->at(slot).lru; }
+  };
+  struct PortLinks {
+    SessionTable<Session>* table;
+    ListLink& operator()(uint32_t slot) const { return table->at(slot).port_queue; }
+  };
+
   Session* start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy, TimePoint now);
   bool sampled(const SessionKey& origin, TimePoint now) const;
   bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
   bool free_wire_key(SessionKey& key, TimePoint now);
   bool launch(Session& s, uint32_t slot, TimePoint now);
-  uint32_t queue_tail(uint32_t head) const;
-  void leave_queue(Session& s);
   void take_port(uint32_t slot, TimePoint now);
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);
-  uint32_t run_end(const Segment& g, uint32_t from, uint32_t data_end, uint32_t limit) const;
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
-  bool buffer_payload(Session& s, uint32_t seq, std::span<const uint8_t> payload, uint8_t flags, uint32_t expect);
   void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
   void handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
   void try_send(Session& s, uint32_t slot, TimePoint now);
-  enum class Answer { kWaiting, kAnswered, kTimedOut };
-  Answer answered(const Session& s, uint32_t expect, bool fin, TimePoint now) const;
-  bool hold(Session& s, uint32_t expect, bool fin, TimePoint now);
-  bool rst_waits(Session& s, TimePoint now);
   void send_syn(Session& s);
   void send_ack(Session& s);
   // `hint`: a segment at or before `seq` to search from (the list's head
   // when kNil).
   bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint = Segment::kNil);
   size_t max_payload(const Session& s) const;
-  uint32_t find_segment(const Session& s, uint32_t seq, uint32_t from = Segment::kNil) const;
-  void release_acked(Session& s);
   void on_timer(uint32_t slot, TimePoint now);
   void retransmit(Session& s, uint32_t slot, TimePoint now);
   void arm_rto(Session& s, TimePoint now);
@@ -86,26 +87,23 @@ class SessionEngine {
   void close(Session& s, uint32_t slot, TimePoint now);
   void lose(Session& s, uint32_t slot, LostReason why, TimePoint now);
   void erase(uint32_t slot, TimePoint now);
-  void free_segments(Session& s);
-  // Activity order of the sessions, oldest first (an intrusive list).
-  void lru_touch(uint32_t slot);
-  void lru_unlink(uint32_t slot);
   // Makes room in a full table; false when no session may go.
   bool evict_one(TimePoint now);
 
   EngineConfig config_;
-  PacketOutput& out_;
   SessionRegistrar& registrar_;
   SessionTable<Session> table_;
   SegmentPool pool_;
   TimerWheel wheel_;
   PortRotor move_ports_;
   EngineCounters counters_;
+  PacketEmitter emitter_;  // after counters_, which it counts into
   std::vector<uint32_t> ack_due_;  // slots with an ack to send at flush()
   TimePoint start_;
-  uint32_t lru_head_ = SessionTable<Session>::kNil;  // least recently active
-  uint32_t lru_tail_ = SessionTable<Session>::kNil;
-  uint16_t ip_id_ = 0;
+  // Activity order of the sessions, oldest first.
+  IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
+  PortQueue<PortLinks> ports_{PortLinks{&table_}};
+  PacerTimes pacer_times_;
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
 

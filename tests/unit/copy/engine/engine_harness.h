@@ -1,9 +1,13 @@
 // In-memory world for the session engine: a fake clock, a packet output
 // that records what the engine sends, a registrar that records keys, and
-// builders for captured client packets and target reply headers.
+// builders for captured client packets and target reply headers; and the
+// fixture that drives an engine in it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -145,5 +149,57 @@ inline EngineConfig default_config() {
   c.buffer_bytes = 4 << 20;
   return c;
 }
+
+using F = uint8_t;
+inline constexpr F A = tcpflag::kAck;
+inline constexpr F P = tcpflag::kPsh;
+inline constexpr F S = tcpflag::kSyn;
+inline constexpr F FIN = tcpflag::kFin;
+inline constexpr F R = tcpflag::kRst;
+
+// An engine in that world: tests feed it packets and move the clock.
+class EngineTest : public ::testing::Test {
+ protected:
+  void make(EngineConfig c = default_config()) {
+    engine = std::make_unique<SessionEngine>(std::move(c), out, reg, now);
+  }
+  void capture(const Pkt& p, uint16_t port = 80) {
+    auto b = client_packet(p, port);
+    engine->on_captured(b, now);
+  }
+  void reply(const Reply& r) {
+    auto b = reply_header(r);
+    engine->on_reply(b, now);
+    engine->flush();
+  }
+  void advance(Duration d) {
+    now += d;
+    engine->on_tick(now);
+  }
+  const EngineCounters& c() const { return engine->counters(); }
+  uint64_t lost(LostReason r) const { return c().sessions_lost[static_cast<size_t>(r)]; }
+  uint64_t skipped(SkipReason r) const { return c().skipped[static_cast<size_t>(r)]; }
+  uint64_t evicted(EvictReason r) const { return c().sessions_evicted[static_cast<size_t>(r)]; }
+
+  // Client SYN, target SYN-ACK, and the third ACK; the target's ISN is tisn.
+  void handshake(uint32_t isn = 1000, uint32_t tisn = 70000, uint16_t target_window = 65535) {
+    capture({.seq = isn, .flags = S, .window = 64240, .mss = 1460, .wscale = 7});
+    auto syn = out.take();
+    ASSERT_EQ(syn.size(), 1u);
+    ASSERT_TRUE(syn[0].pkt.syn());
+    reply({.seq = tisn, .ack = isn + 1, .flags = S | A, .window = target_window, .mss = 1460, .wscale = 7});
+    auto ack = out.take();
+    ASSERT_EQ(ack.size(), 1u);
+    ASSERT_EQ(ack[0].pkt.flags, A);
+    ASSERT_EQ(ack[0].pkt.ack, tisn + 1);
+    capture({.seq = isn + 1, .ack = 9001, .flags = A});  // client's handshake ack online
+    ASSERT_TRUE(out.take().empty());
+  }
+
+  TimePoint now{std::chrono::seconds(1000)};
+  RecordingOutput out;
+  RecordingRegistrar reg;
+  std::unique_ptr<SessionEngine> engine;
+};
 
 }  // namespace tc::test

@@ -3,41 +3,16 @@
 // and more sessions than the table holds.
 #include <gtest/gtest.h>
 
-#include <memory>
-
-#include "copy/engine/session_engine.h"
 #include "engine_harness.h"
 
 namespace tc::test {
 namespace {
 
-using F = uint8_t;
-constexpr F A = tcpflag::kAck;
-constexpr F P = tcpflag::kPsh;
-constexpr F S = tcpflag::kSyn;
-constexpr F FIN = tcpflag::kFin;
-constexpr F R = tcpflag::kRst;
 constexpr F U = tcpflag::kUrg;
 constexpr uint32_t kGiB = 1u << 30;
 
-class HostileInputTest : public ::testing::Test {
+class HostileInputTest : public EngineTest {
  protected:
-  void make(EngineConfig c = default_config()) {
-    engine = std::make_unique<SessionEngine>(std::move(c), out, reg, now);
-  }
-  void capture(const Pkt& p) {
-    auto b = client_packet(p);
-    engine->on_captured(b, now);
-  }
-  void reply(const Reply& r) {
-    auto b = reply_header(r);
-    engine->on_reply(b, now);
-    engine->flush();
-  }
-  void advance(Duration d) {
-    now += d;
-    engine->on_tick(now);
-  }
   // SYN, SYN-ACK, ACK for the client on `port`; the target's ISN is tisn.
   void open(uint16_t port, uint32_t isn = 1000, uint32_t tisn = 70000) {
     capture({.seq = isn, .flags = S, .mss = 1460, .sport = port});
@@ -45,15 +20,6 @@ class HostileInputTest : public ::testing::Test {
     capture({.seq = isn + 1, .ack = 9001, .flags = A, .sport = port});
     out.take();
   }
-  const EngineCounters& c() const { return engine->counters(); }
-  uint64_t skipped(SkipReason r) const { return c().skipped[static_cast<size_t>(r)]; }
-  uint64_t evicted(EvictReason r) const { return c().sessions_evicted[static_cast<size_t>(r)]; }
-  uint64_t lost(LostReason r) const { return c().sessions_lost[static_cast<size_t>(r)]; }
-
-  TimePoint now{std::chrono::seconds(1000)};
-  RecordingOutput out;
-  RecordingRegistrar reg;
-  std::unique_ptr<SessionEngine> engine;
 };
 
 TEST(ValidTcpFlags, FollowsWhatTcpSends) {

@@ -1,0 +1,75 @@
+// Request pacing of one session: a new request (or the FIN, or a client
+// RST) goes to the target only once the target has answered as far as the
+// online server had when the client sent it. The online side is read from
+// the client's acks (a moving ack between two pieces of data means the
+// online server answered in between); the target side from reply headers.
+#pragma once
+
+#include <cstdint>
+
+#include "common/clock.h"
+#include "common/tcp_packet.h"
+#include "copy/engine/engine_counters.h"
+
+namespace tc {
+
+struct PacerTimes {
+  Duration hold_timeout;  // target silence after which a held item goes anyway
+  Duration answer_quiet;  // silence that ends a target answer shorter than online's
+};
+
+struct RequestPacer {
+  bool have_ref_ack = false;
+  uint32_t ref_ack = 0;        // client's ack (online space) on its last data
+  uint32_t online_base = 0;    // client's first ack: online output counts from here
+  uint32_t answer_bytes = 0;   // target payload since our last new data
+  uint32_t answer_total = 0;   // target payload since the session began (FIN holds)
+  // The same for request holds, plus what answers taken as whole on quiet
+  // fell short of online's.
+  uint32_t answer_credit = 0;
+  TimePoint last_target_data{};
+  bool holding = false;        // a request or FIN waits for the target's answer
+  bool hold_is_fin = false;
+  TimePoint hold_since{};
+  uint32_t requests_seen = 0;
+
+  // The client's ack on a packet (`carries`: data or FIN): true when it
+  // moved past the last one, i.e. the online server answered in between.
+  bool client_ack(uint32_t ack, bool carries) {
+    if (!have_ref_ack) {
+      ref_ack = online_base = ack;
+      have_ref_ack = true;
+      return false;
+    }
+    if (!carries || !seq_gt(ack, ref_ack)) return false;
+    ref_ack = ack;
+    return true;
+  }
+  // The online server's output up to the client's `ack`.
+  uint32_t online_output(uint32_t ack) const { return ack - online_base; }
+  // `fresh` bytes of the target's answer arrived.
+  void target_answered(uint32_t fresh, TimePoint now) {
+    answer_bytes += fresh;
+    answer_total += fresh;
+    answer_credit += fresh;
+    last_target_data = now;
+  }
+  // New data went to the target: its next answer starts.
+  void request_sent() { answer_bytes = 0; }
+
+  // True while an item that needs the online output `expect` answered must
+  // wait; starts or ends the hold. `target_fin`: the target has closed.
+  bool hold(uint32_t expect, bool fin, bool target_fin, TimePoint now, const PacerTimes& t,
+            EngineCounters& counters);
+  // True while a client RST must wait for the answer to the last request.
+  bool rst_waits(TimePoint now, const PacerTimes& t, EngineCounters& counters);
+  // When a hold in progress must be looked at again (the hold timeout, or
+  // quiet after part of an answer); zero when none is.
+  TimePoint deadline(const PacerTimes& t) const;
+
+ private:
+  enum class Answer { kWaiting, kAnswered, kTimedOut };
+  Answer answered(uint32_t expect, bool fin, bool target_fin, TimePoint now, const PacerTimes& t) const;
+};
+
+}  // namespace tc
