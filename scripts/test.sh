@@ -6,8 +6,8 @@
 # a sanitizer finding aborts the daemon, which fails its test), and every
 # fuzz target for
 # FUZZ_SECONDS (20) each (build-fuzz, clang++). Between them, the
-# compiler stage builds everything again as distributions would, warnings
-# as errors: clang++ with Debian's hardening flags and g++ Release (-O3)
+# compiler stage builds everything again as distributions would: clang++
+# with Debian's hardening flags (warnings as errors) and g++ Release (-O3)
 # with Fedora's (_FORTIFY_SOURCE=3, _GLIBCXX_ASSERTIONS), and runs the
 # unit tests of the clang++ build. Must run as root: the e2e
 # tests create network namespaces, load iptables rules and use raw sockets;
@@ -49,8 +49,10 @@ if [[ ${SKIP_COMPILERS:-0} != 1 ]]; then
     -DCMAKE_EXE_LINKER_FLAGS="$deb_ldflags" >/dev/null
   cmake --build build-clang -j"${JOBS:-$(nproc)}"
   ctest --test-dir build-clang -LE 'e2e|packaging' --output-on-failure --timeout 300
+  # As a user's or packager's build: warnings stay warnings (GCC 12 at -O3
+  # raises -Wrestrict false positives inside libstdc++'s string code).
   echo "test: g++ Release build with Fedora-like flags in build-release"
-  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTCPCOPY_WERROR=ON \
+  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTCPCOPY_WERROR=OFF \
     -DCMAKE_CXX_FLAGS="-O2 -D_FORTIFY_SOURCE=3 -D_GLIBCXX_ASSERTIONS -fstack-protector-strong -fstack-clash-protection -fexceptions" >/dev/null
   cmake --build build-release -j"${JOBS:-$(nproc)}"
 fi
