@@ -26,7 +26,6 @@ constexpr int kKeepIdleSeconds = 10;
 constexpr int kKeepIntervalSeconds = 5;
 constexpr int kKeepCount = 3;
 constexpr unsigned int kUserTimeoutMs = 30000;
-constexpr int kMaxReadsPerEvent = 16;  // then let the loop serve others
 constexpr size_t kMaxConnectionsPerIntercept = 64;
 constexpr Duration kMaxWait = 1s;
 
