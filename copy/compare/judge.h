@@ -52,6 +52,15 @@ inline constexpr std::string_view help(Verdict v) {
   return "";
 }
 
+inline constexpr std::string_view to_string(Protocol p) {
+  switch (p) {
+    case Protocol::kBytes: return "bytes";
+    case Protocol::kHttp: return "http";
+    case Protocol::kRedis: return "redis";
+  }
+  return "bytes";
+}
+
 // A short printable text; empty means none (JSON null).
 template <size_t N>
 struct ShortText {
