@@ -18,6 +18,7 @@ int control(const uint8_t* data, size_t size);
 int engine(const uint8_t* data, size_t size);
 int nfqueue(const uint8_t* data, size_t size);
 int link_layer(const uint8_t* data, size_t size);
+int answer(const uint8_t* data, size_t size);
 
 namespace {
 
@@ -29,7 +30,7 @@ struct Target {
 const Target kTargets[] = {
     {"tcp_packet", tcp_packet}, {"wire", wire}, {"text", text},
     {"control", control},       {"engine", engine}, {"nfqueue", nfqueue},
-    {"link_layer", link_layer},
+    {"link_layer", link_layer}, {"answer", answer},
 };
 
 std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
