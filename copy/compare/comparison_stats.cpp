@@ -58,9 +58,10 @@ ComparisonStats::ComparisonStats()
 }
 
 void ComparisonStats::add(const ExchangeRecord& record, const Judgement& judgement) {
-  ++compared_;
   const size_t verdict = static_cast<size_t>(judgement.verdict);
-  if (verdict < kVerdicts) ++verdicts_[verdict];
+  if (verdict >= kVerdicts) return;
+  ++compared_;
+  ++verdicts_[verdict];
   const Answer* answers[] = {&record.online, &record.target};
   for (size_t side = 0; side < 2; ++side) {
     const double ms = answers[side]->ms;
@@ -113,7 +114,7 @@ void ComparisonStats::count_difference(const ExchangeRecord& record, const Judge
     group->example = record;
     group->example_judgement = judgement;
   }
-  if (verdict < kVerdicts) ++group->counts[verdict];
+  ++group->counts[verdict];
 }
 
 std::string ComparisonStats::summary_line() const {

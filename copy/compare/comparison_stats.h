@@ -55,7 +55,8 @@ class ComparisonStats {
 
   ComparisonStats();
 
-  // Counts one judged exchange. Never allocates.
+  // Counts one judged exchange. Never allocates. A judgement without a
+  // valid verdict (Verdict::kCount) is not counted.
   void add(const ExchangeRecord& record, const Judgement& judgement);
 
   uint64_t compared() const { return compared_; }

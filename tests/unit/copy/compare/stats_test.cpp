@@ -2,27 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <string>
 
+#include "tests/unit/copy/compare/allocation_count.h"
 #include "tests/unit/copy/compare/records.h"
-
-// Every allocation of this test program is counted, to show that add()
-// makes none once its storage is reserved.
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tc::compare {
 namespace {
@@ -41,6 +25,9 @@ TEST(ComparisonStats, CountsExchangesByVerdict) {
   EXPECT_EQ(stats.count(Verdict::kStatusDiffers), 1u);
   EXPECT_EQ(stats.count(Verdict::kTargetSilent), 1u);
   EXPECT_EQ(stats.count(Verdict::kSlower), 0u);
+  stats.add(exchange("GET /d", 1, 1, 1, 1), judgement(Verdict::kCount, "200", "200", "GET /d"));
+  EXPECT_EQ(stats.compared(), 4u);
+  EXPECT_EQ(stats.groups().size(), 2u);
 }
 
 TEST(ComparisonStats, StatusMatrixCountsEachPairInTheOrderFirstSeen) {
@@ -126,7 +113,7 @@ TEST(ComparisonStats, AddDoesNotAllocate) {
   for (size_t i = 0; i < std::size(labels); ++i) labels[i] = "GET /" + std::to_string(i);
   std::string statuses[ComparisonStats::kMaxStatusPairs + 10];
   for (size_t i = 0; i < std::size(statuses); ++i) statuses[i] = std::to_string(100 + i);
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = tc::testing::allocations();
   for (size_t round = 0; round < 3; ++round) {
     for (size_t i = 0; i < std::size(labels); ++i) {
       const Verdict v = i % 3 == 0 ? Verdict::kMatch : Verdict::kStatusDiffers;
@@ -134,7 +121,7 @@ TEST(ComparisonStats, AddDoesNotAllocate) {
                 judgement(v, "200", statuses[i % std::size(statuses)], labels[i]));
     }
   }
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(tc::testing::allocations(), before);
   EXPECT_EQ(stats.compared(), 3 * std::size(labels));
 }
 
