@@ -35,19 +35,33 @@ std::string prometheus_number(double v) {
   return std::string(buf, res.ptr);
 }
 
-void Histogram::write_text(std::string& out, std::string_view name, std::string_view help) const {
-  const std::string n(name);
-  out += "# HELP " + n + ' ';
+void write_histogram_header(std::string& out, std::string_view name, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
   out += help;
-  out += "\n# TYPE " + n + " histogram\n";
+  out += "\n# TYPE ";
+  out += name;
+  out += " histogram\n";
+}
+
+void Histogram::write_text(std::string& out, std::string_view name, std::string_view help) const {
+  write_histogram_header(out, name, help);
+  write_samples(out, name, "");
+}
+
+void Histogram::write_samples(std::string& out, std::string_view name, std::string_view labels) const {
+  const std::string n(name);
+  const std::string own = labels.empty() ? std::string() : std::string(labels) + ',';
+  const std::string alone = labels.empty() ? std::string() : '{' + std::string(labels) + '}';
   uint64_t cumulative = 0;
   for (size_t i = 0; i <= size_; ++i) {
     cumulative += counts_[i];
     const std::string le = i < size_ ? prometheus_number(bounds_[i]) : "+Inf";
-    out += n + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + '\n';
+    out += n + "_bucket{" + own + "le=\"" + le + "\"} " + std::to_string(cumulative) + '\n';
   }
-  out += n + "_sum " + prometheus_number(sum_) + '\n';
-  out += n + "_count " + std::to_string(count_) + '\n';
+  out += n + "_sum" + alone + ' ' + prometheus_number(sum_) + '\n';
+  out += n + "_count" + alone + ' ' + std::to_string(count_) + '\n';
 }
 
 }  // namespace tc

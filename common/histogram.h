@@ -36,6 +36,11 @@ class Histogram {
   // Appends the HELP and TYPE lines and every sample of the family `name`
   // (already a valid metric name, no suffix) to `out`.
   void write_text(std::string& out, std::string_view name, std::string_view help) const;
+  // Appends the samples alone, each carrying `labels` (written out, without
+  // braces, e.g. `side="online"`; empty for none) before `le`. Several
+  // histograms told apart by a label share one family: write the HELP and
+  // TYPE once (write_histogram_header), then each one's samples.
+  void write_samples(std::string& out, std::string_view name, std::string_view labels) const;
 
  private:
   std::array<double, kMaxBounds> bounds_{};
@@ -44,6 +49,9 @@ class Histogram {
   uint64_t count_ = 0;
   double sum_ = 0;
 };
+
+// The HELP and TYPE lines of the histogram family `name`.
+void write_histogram_header(std::string& out, std::string_view name, std::string_view help);
 
 // A number as Prometheus writes it: shortest round-trip form, "+Inf",
 // "-Inf" and "NaN".

@@ -3,7 +3,8 @@
 # missing. Quick when everything is there: dpkg-query first, apt-get only
 # for what is missing. Services of installed packages are not started.
 # rpm builds the .rpm package; systemd brings systemd-analyze for the unit
-# check and man-db the man page check of tests/packaging.
+# check and man-db the man page check of tests/packaging; chromium renders
+# the comparison report headless in tests/report.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   nginx-light redis-server redis-tools wrk curl
   tcpdump procps ethtool
   rpm systemd man-db lintian rpmlint logrotate
+  chromium
 )
 
 missing=()

@@ -67,6 +67,29 @@ TEST(Histogram, WritesCumulativeBucketsSumAndCount) {
             "tcpcopy_response_seconds_count 4\n");
 }
 
+TEST(Histogram, SamplesWithALabelShareOneFamily) {
+  const double bounds[] = {0.5};
+  Histogram online(bounds);
+  Histogram target(bounds);
+  online.observe(0.25);
+  target.observe(0.75);
+  std::string out;
+  write_histogram_header(out, "x_seconds", "Latency.");
+  online.write_samples(out, "x_seconds", "side=\"online\"");
+  target.write_samples(out, "x_seconds", "side=\"target\"");
+  EXPECT_EQ(out,
+            "# HELP x_seconds Latency.\n"
+            "# TYPE x_seconds histogram\n"
+            "x_seconds_bucket{side=\"online\",le=\"0.5\"} 1\n"
+            "x_seconds_bucket{side=\"online\",le=\"+Inf\"} 1\n"
+            "x_seconds_sum{side=\"online\"} 0.25\n"
+            "x_seconds_count{side=\"online\"} 1\n"
+            "x_seconds_bucket{side=\"target\",le=\"0.5\"} 0\n"
+            "x_seconds_bucket{side=\"target\",le=\"+Inf\"} 1\n"
+            "x_seconds_sum{side=\"target\"} 0.75\n"
+            "x_seconds_count{side=\"target\"} 1\n");
+}
+
 TEST(Histogram, EmptyStillHasInfBucket) {
   Histogram h(std::span<const double>{});
   h.observe(5);
