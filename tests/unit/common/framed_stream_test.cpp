@@ -42,7 +42,7 @@ void put(const UniqueFd& fd, std::span<const uint8_t> bytes) {
 // Reads every frame the stream has, collecting hello ids.
 FramedStream::ReadResult read_ids(FramedStream& s, std::vector<uint32_t>& ids) {
   return s.read([&](const wire::Frame& f) {
-    ids.push_back(wire::read_hello(f.payload).value_or(0));
+    ids.push_back(wire::read_hello(f.payload).value_or(wire::Hello{}).instance_id);
     return true;
   });
 }
