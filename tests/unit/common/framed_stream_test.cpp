@@ -70,10 +70,10 @@ TEST(FramedStream, PartialFrameWaitsForTheRest) {
   std::vector<uint32_t> ids;
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_TRUE(ids.empty());
-  put(p.peer, std::span(bytes).subspan(cut, 4));  // the first frame ends, the second starts
+  put(p.peer, std::span(bytes).subspan(cut, 6));  // the first frame ends, the second starts
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_EQ(ids, (std::vector<uint32_t>{7}));
-  put(p.peer, std::span(bytes).subspan(cut + 4));
+  put(p.peer, std::span(bytes).subspan(cut + 6));
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_EQ(ids, (std::vector<uint32_t>{7, 8}));
 }
