@@ -21,6 +21,7 @@ void FramedStream::open(UniqueFd fd) {
 FramedStream::ReadResult FramedStream::bad_frame() const {
   ReadResult r{ReadResult::Kind::kBadFrame};
   r.wire_error = decoder_.error();
+  r.peer_version = decoder_.bad_version();
   return r;
 }
 

@@ -28,6 +28,7 @@ class FramedStream {
     Kind kind = Kind::kAgain;
     int err = 0;
     wire::WireError wire_error = wire::WireError::kNone;
+    uint8_t peer_version = 0;  // with wire_error kBadVersion: the version the peer speaks
   };
   // How a flush() ended.
   struct WriteResult {

@@ -50,6 +50,7 @@ std::optional<Frame> FrameDecoder::next() {
   }
   if (version != kVersion) {
     error_ = WireError::kBadVersion;
+    bad_version_ = version;
     return std::nullopt;
   }
   if (length > max_payload_) {
@@ -94,12 +95,14 @@ bool FrameWriter::start_frame(MessageType type, size_t payload_reserve) {
   return true;
 }
 
-bool FrameWriter::hello(uint32_t instance_id) {
-  if (!start_frame(MessageType::kHello, 6)) return false;
+bool FrameWriter::hello(uint32_t instance_id, uint16_t payload_prefix) {
+  constexpr uint32_t kHelloBytes = 8;
+  if (!start_frame(MessageType::kHello, kHelloBytes)) return false;
   const size_t at = end_ - 4;
   put_be32(instance_id);
   put_be16(0);
-  ByteWriter(std::span<uint8_t>(buf_).subspan(at, 4)).be32(6);
+  put_be16(std::min(payload_prefix, static_cast<uint16_t>(kMaxReplyPrefix)));
+  ByteWriter(std::span<uint8_t>(buf_).subspan(at, 4)).be32(kHelloBytes);
   return true;
 }
 
@@ -162,11 +165,11 @@ bool FrameWriter::add_key(MessageType type, const SessionKey& key) {
   return true;
 }
 
-bool FrameWriter::add_reply(std::span<const uint8_t> header) {
-  if (header.empty() || header.size() > kMaxReplyHeader) return false;
-  if (!append_entry(MessageType::kReplies, 2 + header.size())) return false;
-  put_be16(static_cast<uint16_t>(header.size()));
-  put(header.data(), header.size());
+bool FrameWriter::add_reply(std::span<const uint8_t> entry) {
+  if (entry.empty() || entry.size() > kMaxReplyEntry) return false;
+  if (!append_entry(MessageType::kReplies, 2 + entry.size())) return false;
+  put_be16(static_cast<uint16_t>(entry.size()));
+  put(entry.data(), entry.size());
   return true;
 }
 
@@ -213,7 +216,7 @@ WireError read_replies(std::span<const uint8_t> payload,
   if (!r.be16(count)) return WireError::kBadPayload;
   for (uint16_t i = 0; i < count; ++i) {
     uint16_t len = 0;
-    if (!r.be16(len) || len == 0 || len > kMaxReplyHeader) return WireError::kBadPayload;
+    if (!r.be16(len) || len == 0 || len > kMaxReplyEntry) return WireError::kBadPayload;
     auto bytes = r.take(len);
     if (!bytes) return WireError::kBadPayload;
     fn(*bytes);
@@ -221,12 +224,12 @@ WireError read_replies(std::span<const uint8_t> payload,
   return r.empty() ? WireError::kNone : WireError::kBadPayload;
 }
 
-std::optional<uint32_t> read_hello(std::span<const uint8_t> payload) {
+std::optional<Hello> read_hello(std::span<const uint8_t> payload) {
   ByteReader r(payload);
-  uint32_t id = 0;
-  uint16_t flags = 0;
-  if (!r.be32(id) || !r.be16(flags)) return std::nullopt;
-  return id;
+  Hello h;
+  if (!r.be32(h.instance_id) || !r.be16(h.flags) || !r.be16(h.payload_prefix)) return std::nullopt;
+  h.payload_prefix = std::min(h.payload_prefix, static_cast<uint16_t>(kMaxReplyPrefix));
+  return h;
 }
 
 }  // namespace tc::wire

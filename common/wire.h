@@ -1,40 +1,52 @@
-// The control channel between tcpcopy and intercept.
+// The control channel between tcpcopy and intercept, version 2.
 //
 // Every message is a frame: an 8-byte header, then `length` payload bytes.
 // All integers are big-endian (network order).
 //
 //   u16 magic   0x5443 ("TC")
-//   u8  version 1
+//   u8  version 2
 //   u8  type    MessageType
 //   u32 length  payload bytes, at most kMaxPayload
 //
 // Payloads:
-//   kHello      u32 instance id, u16 flags (0). The id is random per tcpcopy
-//               process: connections with the same peer address and id are
-//               one client, and replies may go back on any of them.
+//   kHello      u32 instance id, u16 flags (0), u16 payload prefix. The id
+//               is random per tcpcopy process: connections with the same
+//               peer address and id are one client, and replies may go back
+//               on any of them. The payload prefix is how many bytes of
+//               each reply's TCP payload this tcpcopy wants after the
+//               headers: 0 for headers only, at most kMaxReplyPrefix (a
+//               larger value is read as kMaxReplyPrefix).
 //   kHelloAck   u16 flags; with kAckProof set, a 32-byte proof follows
 //   kChallenge  32-byte nonce
 //   kAuth       32-byte nonce, 32-byte proof
 //   kRegister   u16 count, count x key
 //   kUnregister u16 count, count x key
-//   kReplies    u16 count, count x (u16 len, len bytes: IP + TCP header)
+//   kReplies    u16 count, count x (u16 len, len bytes: the reply's IP and
+//               TCP header, then its first min(prefix, payload) payload
+//               bytes; 1 <= len <= kMaxReplyEntry). The IP header keeps the
+//               packet's real length, so it may say more than len.
 //
 //   key = client address (16), client port (u16), target address (16),
 //         target port (u16); IPv4 as IPv4-mapped IPv6 addresses.
 //
 // A reader skips frames of an unknown type (and counts them); a bad magic,
-// version or length ends the connection.
+// version or length ends the connection. The decoder keeps the version of
+// a frame it refused, so both sides can name it: an intercept that gets a
+// frame of another version answers with a kHelloAck of its own version
+// before it closes, so the peer fails on the version too, not on a silent
+// close.
+//
+// Version 1 differed only in kHello (no payload prefix) and kReplies
+// (headers only). The versions do not interwork: a mismatch fails the
+// handshake on both sides.
 //
 // Authentication (see common/auth.h). An intercept without a secret answers
-// kHello with kHelloAck at once, flags 0: the exchange of version 1 as it
-// always was. An intercept with a secret answers kHello with kChallenge,
-// waits for kAuth and checks its proof, and only then sends kHelloAck with
-// its own proof (kAckProof); before that it accepts no other frame. A
-// tcpcopy with a secret accepts only a kHelloAck that carries a valid
-// proof, so both sides know the other holds the secret; one without a
-// secret gives up on kChallenge. The version stays 1: peers configured
-// alike exchange exactly what they did before, and a mismatch fails the
-// handshake with a clear reason on both sides.
+// kHello with kHelloAck at once, flags 0. An intercept with a secret
+// answers kHello with kChallenge, waits for kAuth and checks its proof, and
+// only then sends kHelloAck with its own proof (kAckProof); before that it
+// accepts no other frame. A tcpcopy with a secret accepts only a kHelloAck
+// that carries a valid proof, so both sides know the other holds the
+// secret; one without a secret gives up on kChallenge.
 #pragma once
 
 #include <array>
@@ -52,11 +64,13 @@ namespace tc::wire {
 
 inline constexpr uint16_t kDefaultPort = 36524;  // intercept listens here by default
 inline constexpr uint16_t kMagic = 0x5443;
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;
 inline constexpr size_t kHeaderSize = 8;
 inline constexpr size_t kMaxPayload = 64 * 1024;
 inline constexpr size_t kKeySize = 36;
-inline constexpr size_t kMaxReplyHeader = 256;
+inline constexpr size_t kMaxReplyHeader = 256;    // a reply's IP + TCP header
+inline constexpr size_t kMaxReplyPrefix = 256;    // payload bytes a kHello may ask for
+inline constexpr size_t kMaxReplyEntry = kMaxReplyHeader + kMaxReplyPrefix;  // one kReplies entry
 inline constexpr size_t kAuthBytes = 32;          // nonce and proof sizes (HMAC-SHA256)
 inline constexpr uint16_t kAckProof = 1;          // kHelloAck flag: a proof follows
 
@@ -96,6 +110,8 @@ class FrameDecoder {
   // payload stays valid until the next call.
   std::optional<Frame> next();
   WireError error() const { return error_; }
+  // With kBadVersion: the version the refused frame carried.
+  uint8_t bad_version() const { return bad_version_; }
   // Frames with a longer payload are an error (kTooLong). Lowered while a
   // peer is not yet authenticated: a handshake frame is small.
   void set_max_payload(size_t n) { max_payload_ = n < kMaxPayload ? n : kMaxPayload; }
@@ -106,6 +122,7 @@ class FrameDecoder {
   size_t begin_ = 0;
   size_t end_ = 0;
   WireError error_ = WireError::kNone;
+  uint8_t bad_version_ = 0;
 };
 
 // Appends frames to a bounded output buffer. Keys and replies of the same
@@ -114,14 +131,17 @@ class FrameWriter {
  public:
   explicit FrameWriter(size_t max_bytes);
 
-  bool hello(uint32_t instance_id);
+  // `payload_prefix` above kMaxReplyPrefix is sent as kMaxReplyPrefix.
+  bool hello(uint32_t instance_id, uint16_t payload_prefix = 0);
   // Without a proof: flags 0. With one: kAckProof and the proof.
   bool hello_ack(std::span<const uint8_t> proof = {});
   bool challenge(std::span<const uint8_t, kAuthBytes> nonce);
   bool auth(std::span<const uint8_t, kAuthBytes> nonce, std::span<const uint8_t, kAuthBytes> proof);
   // Return false (and write nothing) when the buffer is full.
   bool add_key(MessageType type, const SessionKey& key);
-  bool add_reply(std::span<const uint8_t> header);
+  // One kReplies entry: a reply's headers and payload prefix, 1 to
+  // kMaxReplyEntry bytes (otherwise false, nothing written).
+  bool add_reply(std::span<const uint8_t> entry);
 
   // Bytes waiting to be written to the socket.
   std::span<const uint8_t> pending() const;
@@ -152,7 +172,12 @@ class FrameWriter {
 WireError read_keys(std::span<const uint8_t> payload, const std::function<void(const SessionKey&)>& fn);
 WireError read_replies(std::span<const uint8_t> payload,
                        const std::function<void(std::span<const uint8_t>)>& fn);
-std::optional<uint32_t> read_hello(std::span<const uint8_t> payload);
+struct Hello {
+  uint32_t instance_id = 0;
+  uint16_t flags = 0;
+  uint16_t payload_prefix = 0;  // at most kMaxReplyPrefix
+};
+std::optional<Hello> read_hello(std::span<const uint8_t> payload);
 
 struct HelloAck {
   uint16_t flags = 0;

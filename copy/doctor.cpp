@@ -103,8 +103,12 @@ InterceptProbe probe_intercept(const Endpoint& ep, Duration timeout) {
         return fail(O::kClosed, 0, start);
       case Kind::kError:
         return fail(r.err == ECONNRESET ? O::kClosed : O::kError, r.err, start);
-      case Kind::kBadFrame:
-        return fail(O::kNotIntercept, 0, start);
+      case Kind::kBadFrame: {
+        if (r.wire_error != wire::WireError::kBadVersion) return fail(O::kNotIntercept, 0, start);
+        InterceptProbe other = fail(O::kOtherVersion, 0, start);
+        other.version = r.peer_version;
+        return other;
+      }
     }
   }
 }
@@ -148,6 +152,12 @@ void check_intercepts(const CopyOptions& o, Report& report, const InterceptProbe
       case O::kNotIntercept:
         report.problem(check, "something answers on port " + port + ", but not intercept's control protocol",
                        "point -s at intercept's control port (default 36524)");
+        break;
+      case O::kOtherVersion:
+        report.problem(check,
+                       "speaks control protocol version " + std::to_string(p.version) + ", this tcpcopy version " +
+                           std::to_string(wire::kVersion),
+                       "upgrade tcpcopy and intercept to the same release");
         break;
       case O::kClosed:
         report.problem(check, "closed the connection instead of answering the hello",

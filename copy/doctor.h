@@ -4,6 +4,7 @@
 // receive offloads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -17,9 +18,10 @@ namespace tc {
 struct InterceptProbe {
   // kChallenged: intercept answered the hello with a challenge (it has a
   // shared secret; the probe does not go on with it).
-  enum class Outcome : uint8_t { kOk, kChallenged, kRefused, kTimeout, kUnreachable, kNotIntercept, kClosed, kError };
+  enum class Outcome : uint8_t { kOk, kChallenged, kRefused, kTimeout, kUnreachable, kNotIntercept, kOtherVersion, kClosed, kError };
   Outcome outcome = Outcome::kError;
   std::string detail;  // the system's words, for kUnreachable and kError
+  uint8_t version = 0; // kOtherVersion: the control protocol version intercept speaks
   Duration elapsed{};
 };
 

@@ -49,6 +49,10 @@ struct CopyOptions {
   std::vector<std::string> reply_interfaces;
   std::string secret_file;           // --secret-file; empty: no authentication
   std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
+  // Payload bytes of each target reply to get after its headers (from
+  // intercept, or kept by the reply capture); 0: headers only. No option
+  // sets it yet: the --compare-* options will, when comparison is on.
+  uint16_t reply_prefix = 0;
 };
 
 struct ParseResult {

@@ -114,6 +114,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     InterceptLinkOptions link;
     link.connections_per_intercept = options.connections;
     link.secret = options.secret;
+    link.reply_prefix = options.reply_prefix;
     link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
     engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_);
     // A full sender sends before the end of the turn; registrations go first.
@@ -142,6 +143,7 @@ void TcpcopyApp::start_reply_capture() {
   ReplyCaptureOptions r;
   r.interfaces = options_.reply_interfaces;
   r.filter = target_reply_filter(options_.engine.transfers);
+  r.payload_prefix = options_.reply_prefix;
   reply_capture_ = std::make_unique<ReplyCapture>(r);
   TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
   engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_);

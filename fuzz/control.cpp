@@ -16,8 +16,9 @@ using namespace tc::intercept;
 
 class CountingSink : public ReplySink {
  public:
-  bool deliver(ConnId, std::span<const uint8_t> header) override {
-    TC_FUZZ_CHECK(!header.empty() && header.size() <= wire::kMaxReplyHeader);
+  bool deliver(ConnId, const RoutedReply& reply) override {
+    TC_FUZZ_CHECK(!reply.bytes.empty() && reply.bytes.size() <= wire::kMaxReplyEntry);
+    TC_FUZZ_CHECK(reply.header_len <= reply.bytes.size());
     return true;
   }
 };
@@ -46,11 +47,16 @@ TC_FUZZ_TARGET(control) {
     const auto reason = conn.on_readable(routes, sink, now, counters);
     TC_FUZZ_CHECK(!reason || *reason < CloseReason::kCount);
     if (with_secret && !conn.said_hello()) TC_FUZZ_CHECK(routes.route_count() == 0 && routes.client_count() == 0);
-    // A reply of the target for some session.
-    const uint8_t header[40] = {0x45};
-    if (conn.said_hello())
-      routes.on_reply(SessionKey{*IpAddress::parse("10.9.0.1"), *IpAddress::parse("10.9.0.2"), 1, 2}, header, now,
+    // A reply of the target for some session: headers and some payload,
+    // cut to the prefix the peer's hello asked for.
+    const uint8_t bytes[40 + 300] = {0x45};
+    const RoutedReply reply{bytes, 40};
+    if (conn.said_hello()) {
+      TC_FUZZ_CHECK(conn.payload_prefix() <= wire::kMaxReplyPrefix);
+      routes.on_reply(SessionKey{*IpAddress::parse("10.9.0.1"), *IpAddress::parse("10.9.0.2"), 1, 2}, reply, now,
                       sink);
+      TC_FUZZ_CHECK(reply.with_prefix(conn.payload_prefix()).size() == 40u + conn.payload_prefix());
+    }
     (void)conn.flush();
     if (reason) break;
   }

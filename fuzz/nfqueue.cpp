@@ -49,9 +49,11 @@ class FeedTransport : public QueueTransport {
 
 class RecordingSink : public ReplySink {
  public:
-  bool deliver(ConnId conn, std::span<const uint8_t> header) override {
+  bool deliver(ConnId conn, const RoutedReply& reply) override {
     TC_FUZZ_CHECK(conn == 1);
-    TC_FUZZ_CHECK(!header.empty() && header.size() <= wire::kMaxReplyHeader);
+    TC_FUZZ_CHECK(!reply.bytes.empty() && reply.bytes.size() <= wire::kMaxReplyEntry);
+    TC_FUZZ_CHECK(reply.header_len > 0 && reply.header_len <= reply.bytes.size());
+    TC_FUZZ_CHECK(reply.bytes.size() - reply.header_len <= wire::kMaxReplyPrefix);
     return true;
   }
 };

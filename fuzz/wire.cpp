@@ -17,12 +17,12 @@ void read_all(const Frame& f) {
   TC_FUZZ_CHECK(k == WireError::kNone || k == WireError::kBadPayload);
   if (k == WireError::kNone) TC_FUZZ_CHECK(2 + keys * kKeySize == f.payload.size());
   const WireError r = read_replies(f.payload, [&](std::span<const uint8_t> h) {
-    TC_FUZZ_CHECK(!h.empty() && h.size() <= kMaxReplyHeader);
+    TC_FUZZ_CHECK(!h.empty() && h.size() <= kMaxReplyEntry);
     TC_FUZZ_CHECK(h.data() >= f.payload.data() && h.data() + h.size() <= f.payload.data() + f.payload.size());
     ++replies;
   });
   TC_FUZZ_CHECK(r == WireError::kNone || r == WireError::kBadPayload);
-  (void)read_hello(f.payload);
+  if (auto hello = read_hello(f.payload)) TC_FUZZ_CHECK(hello->payload_prefix <= kMaxReplyPrefix);
   if (auto ack = read_hello_ack(f.payload)) TC_FUZZ_CHECK(bool(ack->proof) == bool(ack->flags & kAckProof));
   if (read_challenge(f.payload)) TC_FUZZ_CHECK(f.payload.size() == kAuthBytes);
   if (read_auth(f.payload)) TC_FUZZ_CHECK(f.payload.size() == 2 * kAuthBytes);
@@ -46,6 +46,7 @@ size_t decode(std::span<const uint8_t> stream, size_t chunk, size_t max_payload,
       ++frames;
     }
   }
+  if (d.error() == WireError::kBadVersion) TC_FUZZ_CHECK(d.bad_version() != kVersion);
   if (error) *error = d.error();
   return frames;
 }
@@ -81,15 +82,15 @@ TC_FUZZ_TARGET(wire) {
         break;
       }
       case 2: {
-        const size_t len = in.u16() % 300;
+        const size_t len = in.u16() % 600;
         std::vector<uint8_t> h(len, 0x45);
         const bool ok = w.add_reply(h);
-        TC_FUZZ_CHECK(!ok || (len > 0 && len <= kMaxReplyHeader));
+        TC_FUZZ_CHECK(!ok || (len > 0 && len <= kMaxReplyEntry));
         if (ok) ++replies;
         break;
       }
       case 3:
-        if (w.hello(in.u32())) ++others;
+        if (w.hello(in.u32(), in.u16())) ++others;
         break;
       case 4: {
         std::array<uint8_t, kAuthBytes> n{};

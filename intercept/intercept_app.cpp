@@ -154,7 +154,7 @@ void InterceptApp::on_replies_readable() {
 void InterceptApp::on_worker_headers(QueueWorker& worker) {
   dispatcher_.set_now(monotonic_now());
   turn_handled_ +=
-      worker.take([this](const SessionKey& key, std::span<const uint8_t> header) { dispatcher_.route(key, header); });
+      worker.take([this](const SessionKey& key, const RoutedReply& reply) { dispatcher_.route(key, reply); });
   control_.flush();
   if (const std::string why = worker.failure(); !why.empty() && !stop_) {
     TC_LOG(log_, kError, "queue thread stopped: %s; shutting down", why.c_str());

@@ -346,7 +346,8 @@ that the target routes the replies to, and captures them there with libpcap.
                             (src port P or ...) with --target-ports; without them: tcp)
       --target-ports P[,P..] assistant: the target's service ports, for the default filter
   -B, --buffer-size MB      assistant: capture ring per interface, 1-4096 (default 16)
-  -S, --snaplen BYTES       assistant: bytes kept per reply, 64-65535 (default 256)
+  -S, --snaplen BYTES       assistant: bytes kept per reply, 64-65535 (default 576:
+                            headers and the longest payload prefix tcpcopy asks for)
   -s, --hash-size N         expected number of sessions (default 65536)
   -t, --route-timeout SECS  forget a session after SECS without traffic (default 120)
       --batch-wait US       after a wakeup for replies, wait US microseconds before

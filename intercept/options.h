@@ -36,7 +36,10 @@ struct Options {
   std::vector<std::string> interfaces;  // -i: where the replies arrive
   std::string filter;                   // -F; empty: derived from target_ports
   std::vector<uint16_t> target_ports;   // --target-ports: the target's service ports
-  uint32_t snaplen = 256;               // -S: bytes kept per reply (headers)
+  // -S: bytes kept per reply: a link header (up to 64 bytes), the IP and
+  // TCP headers and the longest payload prefix a tcpcopy may ask for
+  // (wire::kMaxReplyEntry in all).
+  uint32_t snaplen = 576;
   uint32_t buffer_mb = 16;              // -B: capture ring per interface
   uint32_t hash_size = 65536;
   uint32_t route_timeout_s = 120;

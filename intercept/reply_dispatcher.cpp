@@ -20,7 +20,7 @@ bool ReplyDispatcher::accept(std::span<const uint8_t> packet) {
   }
   // The reply travels target -> client; the session key is as the target sees it.
   const SessionKey key{packet_.dst, packet_.src, packet_.dport, packet_.sport};
-  routes_.on_reply(key, packet_.headers, now_, sink_);
+  routes_.on_reply(key, RoutedReply::of(packet_), now_, sink_);
   return false;
 }
 

@@ -1,6 +1,6 @@
 // The per-packet decision: parse the reply's headers, let pass-listed
-// clients' replies through, and hand every other reply's header to the route
-// table before it is dropped. Malformed packets are counted by reason and
+// clients' replies through, and hand every other reply's headers and
+// payload prefix to the route table before it is dropped. Malformed packets are counted by reason and
 // dropped. No allocation, no exceptions.
 #pragma once
 
@@ -29,7 +29,7 @@ class ReplyDispatcher : public PacketDecider {
 
   bool accept(std::span<const uint8_t> packet) override;
   // A reply a queue thread already parsed and found not pass-listed.
-  void route(const SessionKey& key, std::span<const uint8_t> headers) { routes_.on_reply(key, headers, now_, sink_); }
+  void route(const SessionKey& key, const RoutedReply& reply) { routes_.on_reply(key, reply, now_, sink_); }
 
   void report(CounterSink& sink) const;
   uint64_t parse_errors(ParseError e) const { return parse_errors_[static_cast<size_t>(e)]; }

@@ -66,6 +66,7 @@ InterceptLink::InterceptLink(EventLoop& loop, Logger& log, std::vector<Endpoint>
   options_.writer_bytes = std::max<size_t>(options_.writer_bytes, wire::kHeaderSize + wire::kMaxPayload);
   options_.backoff_min = std::max<Duration>(options_.backoff_min, 1ms);
   options_.backoff_max = std::max(options_.backoff_max, options_.backoff_min);
+  options_.reply_prefix = std::min(options_.reply_prefix, static_cast<uint16_t>(wire::kMaxReplyPrefix));
 
   if (getrandom(&instance_id_, sizeof instance_id_, 0) != static_cast<ssize_t>(sizeof instance_id_))
     throw std::system_error(errno, std::generic_category(), "intercept link: random instance id");
@@ -283,7 +284,7 @@ void InterceptLink::on_connected(size_t ii, size_t ci) {
   c.deadline.reset();  // the next tick starts the hello timeout
   c.want_write = true;  // EPOLLOUT is armed until the modify below succeeds
   if (!set_events(ii, ci, false)) return;
-  c.stream.writer().hello(instance_id_);
+  c.stream.writer().hello(instance_id_, options_.reply_prefix);
   write_pending(ii, ci);
 }
 
@@ -300,6 +301,10 @@ void InterceptLink::on_readable(size_t ii, size_t ci) {
       if (c.proved && c.state == State::kHelloSent)
         close(ii, ci, LinkFailure::kAuthFailed,
               "the intercept closed the connection on our proof: is --secret-file the same on both sides?");
+      else if (c.state == State::kHelloSent)
+        close(ii, ci, LinkFailure::kEof,
+              "closed by the intercept before answering the hello: is its --allow list right, and does it run "
+              "the same release (control protocol version " + std::to_string(wire::kVersion) + ")?");
       else
         close(ii, ci, LinkFailure::kEof, "closed by the intercept");
       return;
@@ -307,6 +312,13 @@ void InterceptLink::on_readable(size_t ii, size_t ci) {
       close(ii, ci, failure_from_errno(r.err), errno_text(r.err));
       return;
     case Kind::kBadFrame:
+      if (r.wire_error == wire::WireError::kBadVersion) {
+        close(ii, ci, LinkFailure::kBadVersion,
+              "control protocol version " + std::to_string(r.peer_version) + " from " +
+                  intercepts_[ii].endpoint.to_string() + ", this tcpcopy speaks version " +
+                  std::to_string(wire::kVersion) + ": upgrade both sides to the same release");
+        return;
+      }
       ++stats_.bad_frames;
       close(ii, ci, LinkFailure::kBadFrame, std::string("bad frame: ") + wire::to_string(r.wire_error));
       return;

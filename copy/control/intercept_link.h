@@ -35,7 +35,9 @@ namespace tc {
 class ReplyHandler {
  public:
   virtual ~ReplyHandler() = default;
-  // One reply's IP + TCP header; valid only during the call.
+  // One reply's IP + TCP header, then as many of its first payload bytes
+  // as InterceptLinkOptions::reply_prefix asked for and the reply had (the
+  // IP header still gives the whole length); valid only during the call.
   virtual void on_reply(std::span<const uint8_t> header) = 0;
   // A connection to an intercept completed its hello. The intercept may
   // have lost the sessions sent before (it restarted, or they were still
@@ -56,6 +58,10 @@ struct InterceptLinkOptions {
   // Set: answer the intercept's challenge and accept only an intercept
   // that proves the same secret (see common/auth.h).
   std::optional<SharedSecret> secret;
+  // Payload bytes of each reply to ask intercept for after its headers
+  // (kHello's payload prefix); 0: headers only. At most
+  // wire::kMaxReplyPrefix.
+  uint16_t reply_prefix = 0;
 };
 
 class InterceptLink final : public SessionRegistrar {

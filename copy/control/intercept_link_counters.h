@@ -17,6 +17,7 @@ namespace tc {
   X(kTimeout, "timeout", "the kernel gave up (keepalive, user timeout)")           \
   X(kUnreachable, "unreachable", "no route to intercept")                          \
   X(kBadFrame, "bad_frame", "a frame that does not parse")                         \
+  X(kBadVersion, "bad_version", "intercept speaks another control protocol version") \
   X(kConnectTimeout, "connect_timeout", "connect() did not complete in time")      \
   X(kHelloTimeout, "hello_timeout", "connected, but no HelloAck in time")           \
   X(kAuthFailed, "auth_failed", "the shared-secret handshake failed, either way")  \

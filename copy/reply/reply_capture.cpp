@@ -35,7 +35,10 @@ std::string target_reply_filter(const TransferMap& transfers) {
 }
 
 ReplyCapture::ReplyCapture(const ReplyCaptureOptions& options)
-    : filter_(options.filter), snaplen_(options.snaplen), set_(options.interfaces, live_config(options)) {}
+    : filter_(options.filter),
+      snaplen_(options.snaplen),
+      payload_prefix_(std::min(options.payload_prefix, static_cast<uint16_t>(wire::kMaxReplyPrefix))),
+      set_(options.interfaces, live_config(options)) {}
 
 size_t ReplyCapture::drain(ReplyHandler& handler) {
   handler_ = &handler;
@@ -46,9 +49,16 @@ size_t ReplyCapture::drain(ReplyHandler& handler) {
 }
 
 void ReplyCapture::on_ip_packet(std::span<const uint8_t> ip, bool) {
-  // Cut after the headers by design: the engine parses headers only.
+  // Cut by the snaplen by design; cut here again to the headers and the
+  // payload prefix, as intercept would send it. What does not parse goes
+  // on whole: the engine counts it as malformed.
   ++replies_;
   bytes_ += ip.size();
+  if (TcpPacket::parse(ip, packet_, Extent::kHeadersOnly) == ParseError::kNone) {
+    const size_t keep = packet_.headers.size() + std::min<size_t>(payload_prefix_, packet_.payload.size());
+    handler_->on_reply(ip.first(keep));
+    return;
+  }
   handler_->on_reply(ip);
 }
 

@@ -3,7 +3,8 @@
 // addressed to no local address and, with forwarding off, the kernel drops
 // them. Before that, a live capture on the --reply-interface interfaces
 // sees them: only their headers and a short payload prefix are kept, and
-// each goes to the session engine as an intercept's reply header would.
+// each goes to the session engine as intercept's reply would: headers,
+// then at most `payload_prefix` payload bytes.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,8 @@
 
 #include "common/counters.h"
 #include "common/pcap_io.h"
+#include "common/tcp_packet.h"
+#include "common/wire.h"
 #include "copy/control/intercept_link.h"
 #include "copy/engine/ports.h"
 #include "copy/engine/transfer_map.h"
@@ -33,10 +36,12 @@ std::string target_reply_filter(const TransferMap& transfers);
 struct ReplyCaptureOptions {
   std::vector<std::string> interfaces;  // --reply-interface
   std::string filter;                   // see target_reply_filter
-  // Link header, IPv6 with extension room, TCP with options, and a few
-  // payload bytes: the engine reads headers only, and takes the payload's
-  // length from the IP header.
-  int snaplen = 192;
+  // Link header (up to 64 bytes), IP and TCP headers (wire::kMaxReplyHeader)
+  // and the longest payload prefix (wire::kMaxReplyPrefix). The engine
+  // reads headers only and takes the payload's length from the IP header.
+  int snaplen = 64 + static_cast<int>(wire::kMaxReplyEntry);
+  // Payload bytes handed on after the headers; 0: headers only.
+  uint16_t payload_prefix = 0;
   int buffer_bytes = 16 << 20;
 };
 
@@ -69,6 +74,8 @@ class ReplyCapture final : private IpPacketSink {
 
   std::string filter_;
   int snaplen_;
+  uint16_t payload_prefix_;
+  TcpPacket packet_;  // parse scratch
   LiveCaptureSet set_;
   ReplyHandler* handler_ = nullptr;
   uint64_t replies_ = 0;

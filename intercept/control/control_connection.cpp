@@ -39,9 +39,20 @@ std::optional<CloseReason> ControlConnection::on_readable(RouteTable& routes, Re
     case Kind::kStopped: return reason;
     case Kind::kEof: return CloseReason::kPeerClosed;
     case Kind::kError: return CloseReason::kReadError;
-    case Kind::kBadFrame: return close_reason(r.wire_error);
+    case Kind::kBadFrame:
+      if (r.wire_error == wire::WireError::kBadVersion) refuse_version(r.peer_version);
+      return close_reason(r.wire_error);
   }
   return std::nullopt;
+}
+
+// A peer of another release gets a frame of this version before the
+// connection closes: its own decoder then fails on the version and says
+// so, instead of seeing only a closed connection. Best effort: the socket
+// takes the few bytes at once or not at all.
+void ControlConnection::refuse_version(uint8_t version) {
+  peer_version_ = version;
+  if (stream_.writer().hello_ack()) (void)stream_.flush();
 }
 
 std::optional<CloseReason> ControlConnection::handle(const wire::Frame& frame, RouteTable& routes, ReplySink& sink,
@@ -81,9 +92,10 @@ std::optional<CloseReason> ControlConnection::handle(const wire::Frame& frame, R
 std::optional<CloseReason> ControlConnection::on_hello(const wire::Frame& frame, RouteTable& routes,
                                                        ControlCounters& counters) {
   if (state_ != State::kAwaitHello) return CloseReason::kDuplicateHello;
-  auto id = wire::read_hello(frame.payload);
-  if (!id) return CloseReason::kBadPayload;
-  instance_id_ = *id;
+  auto hello = wire::read_hello(frame.payload);
+  if (!hello) return CloseReason::kBadPayload;
+  instance_id_ = hello->instance_id;
+  payload_prefix_ = hello->payload_prefix;
   if (secret_ == nullptr) {
     stream_.writer().hello_ack();
     come_up(routes, counters);

@@ -1,6 +1,6 @@
 // One control connection from a tcpcopy: frames in (Hello, with a secret
 // the Auth answer to a Challenge, then Register/Unregister), Hello-Ack and
-// reply headers out. Output is bounded; when it is full, replies are shed
+// replies out, each cut to the payload prefix its Hello asked for. Output is bounded; when it is full, replies are shed
 // rather than blocking the queue loop. Until the handshake is through, only
 // small handshake frames are accepted and nothing reaches the route table.
 #pragma once
@@ -34,6 +34,10 @@ class ControlConnection {
   // Through the handshake: said hello and, with a secret, proved it.
   bool said_hello() const { return state_ == State::kUp; }
   uint32_t instance_id() const { return instance_id_; }
+  // Payload bytes per reply the peer's Hello asked for.
+  uint16_t payload_prefix() const { return payload_prefix_; }
+  // After kBadVersion: the protocol version the peer speaks.
+  uint8_t peer_version() const { return peer_version_; }
   TimePoint accepted_at() const { return accepted_at_; }
 
   // Reads what is waiting and acts on every complete frame. Returns why the
@@ -41,8 +45,9 @@ class ControlConnection {
   std::optional<CloseReason> on_readable(RouteTable& routes, ReplySink& sink, TimePoint now,
                                          ControlCounters& counters);
 
-  // False when the output buffer is full (the header is not queued).
-  bool add_reply(std::span<const uint8_t> header) { return stream_.writer().add_reply(header); }
+  // Queues the reply's header and up to payload_prefix() of its payload.
+  // False when the output buffer is full (nothing is queued).
+  bool add_reply(const RoutedReply& reply) { return stream_.writer().add_reply(reply.with_prefix(payload_prefix_)); }
   bool has_output() const { return stream_.has_output(); }
   // Writes as much pending output as the socket takes.
   std::optional<CloseReason> flush();
@@ -55,6 +60,7 @@ class ControlConnection {
   std::optional<CloseReason> on_hello(const wire::Frame& frame, RouteTable& routes, ControlCounters& counters);
   std::optional<CloseReason> on_auth(const wire::Frame& frame, RouteTable& routes, ControlCounters& counters);
   void come_up(RouteTable& routes, ControlCounters& counters);
+  void refuse_version(uint8_t version);
 
   ConnId id_;
   FramedStream stream_;
@@ -63,6 +69,8 @@ class ControlConnection {
   TimePoint accepted_at_;
   State state_ = State::kAwaitHello;
   uint32_t instance_id_ = 0;
+  uint16_t payload_prefix_ = 0;
+  uint8_t peer_version_ = 0;
   Nonce challenge_{};
 };
 

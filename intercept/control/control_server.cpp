@@ -136,8 +136,9 @@ void ControlServer::on_event(ConnId id, uint32_t events) {
     }
     if (!had_hello && c.said_hello()) {
       --pending_;
-      TC_LOG(log_, kInfo, "control: #%llu %s is tcpcopy instance %08x%s", static_cast<unsigned long long>(id),
-             c.peer().to_string().c_str(), c.instance_id(), secret_ ? " (authenticated)" : "");
+      TC_LOG(log_, kInfo, "control: #%llu %s is tcpcopy instance %08x%s, payload prefix %u",
+             static_cast<unsigned long long>(id), c.peer().to_string().c_str(), c.instance_id(),
+             secret_ ? " (authenticated)" : "", static_cast<unsigned>(c.payload_prefix()));
     }
   }
   // Hello-Ack and replies released from parking are sent without waiting
@@ -147,9 +148,9 @@ void ControlServer::on_event(ConnId id, uint32_t events) {
   }
 }
 
-bool ControlServer::deliver(ConnId conn, std::span<const uint8_t> header) {
+bool ControlServer::deliver(ConnId conn, const RoutedReply& reply) {
   auto it = conns_.find(conn);
-  return it != conns_.end() && it->second.conn->add_reply(header);
+  return it != conns_.end() && it->second.conn->add_reply(reply);
 }
 
 void ControlServer::tick(TimePoint now) {
@@ -204,7 +205,15 @@ void ControlServer::close(ConnId id, CloseReason reason) {
     warn = now - last_refusal_log_ >= std::chrono::seconds(1);
     if (warn) last_refusal_log_ = now;
   }
-  if (warn)
+  if (reason == CloseReason::kBadVersion) {
+    const LogLevel level = warn ? LogLevel::kWarn : LogLevel::kDebug;
+    if (log_.enabled(level))
+      log_.log(level,
+               "control: closing #%llu: control protocol version %u from %s, this intercept speaks version %u: "
+               "upgrade both sides to the same release",
+               static_cast<unsigned long long>(id), static_cast<unsigned>(c.peer_version()),
+               c.peer().to_string().c_str(), static_cast<unsigned>(wire::kVersion));
+  } else if (warn)
     TC_LOG(log_, kWarn, "control: closing #%llu %s: %s", static_cast<unsigned long long>(id),
            c.peer().to_string().c_str(), to_string(reason));
   else if (protocol_error)

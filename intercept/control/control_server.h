@@ -1,7 +1,7 @@
 // The control channel: listening sockets and the connections of every
 // tcpcopy, driven by the event loop. It is also the ReplySink the route
-// table forwards reply headers into; they are written out in flush(), after
-// each batch of queue messages, so many headers share few frames and writes.
+// table forwards replies into; they are written out in flush(), after each
+// batch of queue messages, so many replies share few frames and writes.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +42,7 @@ class ControlServer : public ReplySink {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  bool deliver(ConnId conn, std::span<const uint8_t> header) override;
+  bool deliver(ConnId conn, const RoutedReply& reply) override;
   // Closes connections whose handshake has run out of time.
   void tick(TimePoint now);
   // Writes queued output of every connection; arms EPOLLOUT where the

@@ -1,7 +1,8 @@
-// A single-producer, single-consumer ring of reply headers: a queue thread
-// puts the headers of the replies it dropped, with the session key it parsed
-// from them, and the main thread takes them and routes them by that key. Fixed slots, allocated once; a full ring refuses (the caller
-// counts the header as shed).
+// A single-producer, single-consumer ring of replies: a queue thread puts
+// the headers and payload prefix of the replies it dropped, with the
+// session key it parsed from them, and the main thread takes them and
+// routes them by that key. Fixed slots, allocated once; a full ring refuses
+// (the caller counts the reply as shed).
 #pragma once
 
 #include <array>
@@ -13,20 +14,23 @@
 #include <span>
 
 #include "common/session_key.h"
+#include "common/wire.h"
+#include "intercept/routing/reply_sink.h"
 
 namespace tc::intercept {
 
 class HeaderRing {
  public:
-  // NFQUEUE copies 128 bytes of each reply: IP and TCP headers fit.
-  static constexpr size_t kMaxHeader = 128;
+  // What NFQUEUE copies of each reply (kCopyRange): headers and the
+  // longest payload prefix a tcpcopy may ask for.
+  static constexpr size_t kMaxBytes = wire::kMaxReplyEntry;
 
   // `slots` is rounded up to a power of two.
   explicit HeaderRing(size_t slots) : mask_(round_up(slots) - 1), slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
 
-  // Producer. False when the ring is full or the header too long.
-  bool push(const SessionKey& key, std::span<const uint8_t> header) {
-    if (header.size() > kMaxHeader) return false;
+  // Producer. False when the ring is full or the reply too long.
+  bool push(const SessionKey& key, const RoutedReply& reply) {
+    if (reply.bytes.size() > kMaxBytes || reply.header_len > reply.bytes.size()) return false;
     const size_t tail = tail_.load(std::memory_order_relaxed);
     if (tail - head_cache_ > mask_) {
       head_cache_ = head_.load(std::memory_order_acquire);
@@ -34,14 +38,15 @@ class HeaderRing {
     }
     Slot& s = slots_[tail & mask_];
     s.key = key;
-    s.len = static_cast<uint16_t>(header.size());
-    std::memcpy(s.data.data(), header.data(), header.size());
+    s.len = static_cast<uint16_t>(reply.bytes.size());
+    s.header_len = static_cast<uint16_t>(reply.header_len);
+    std::memcpy(s.data.data(), reply.bytes.data(), reply.bytes.size());
     tail_.store(tail + 1, std::memory_order_release);
     return true;
   }
 
-  // Consumer: calls fn(key, header) for every header waiting, at most
-  // `limit`.
+  // Consumer: calls fn(key, const RoutedReply&) for every reply waiting,
+  // at most `limit`.
   // Returns how many.
   template <typename Fn>
   size_t drain(Fn&& fn, size_t limit = SIZE_MAX) {
@@ -50,7 +55,7 @@ class HeaderRing {
     size_t n = 0;
     while (head != tail && n < limit) {
       const Slot& s = slots_[head & mask_];
-      fn(s.key, std::span<const uint8_t>(s.data.data(), s.len));
+      fn(s.key, RoutedReply{std::span<const uint8_t>(s.data.data(), s.len), s.header_len});
       ++head;
       ++n;
       head_.store(head, std::memory_order_release);
@@ -64,7 +69,8 @@ class HeaderRing {
   struct Slot {
     SessionKey key;
     uint16_t len = 0;
-    std::array<uint8_t, kMaxHeader> data{};
+    uint16_t header_len = 0;
+    std::array<uint8_t, kMaxBytes> data{};
   };
   static size_t round_up(size_t n) {
     size_t p = 1;

@@ -23,7 +23,7 @@ bool HandoffDecider::accept(std::span<const uint8_t> packet) {
   }
   // The reply travels target -> client; the session key is as the target sees it.
   const SessionKey key{packet_.dst, packet_.src, packet_.dport, packet_.sport};
-  if (ring_.push(key, packet_.headers)) ++handed_off_;
+  if (ring_.push(key, RoutedReply::of(packet_))) ++handed_off_;
   else ++shed_;
   return false;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "common/wire.h"
 #include "intercept/nfqueue/verdict_batcher.h"
 
 struct nlmsghdr;
@@ -17,9 +18,9 @@ namespace tc::intercept::nfq {
 inline constexpr size_t kVerdictMessageSize = 32;
 // Enough for any config request this program sends.
 inline constexpr size_t kConfigBufferSize = 256;
-// Bytes of each packet copied to user space: IP + TCP headers fit in it,
-// the payload is never needed.
-inline constexpr uint32_t kCopyRange = 128;
+// Bytes of each packet copied to user space: IP + TCP headers and the
+// longest payload prefix a tcpcopy may ask for (see common/wire.h).
+inline constexpr uint32_t kCopyRange = static_cast<uint32_t>(wire::kMaxReplyEntry);
 
 // Writes the verdicts back to back into `out` as one send's worth of
 // messages. Returns the bytes written, or 0 if `out` is too small.
@@ -27,9 +28,10 @@ size_t put_verdicts(std::span<const Verdict> verdicts, uint16_t queue_num, std::
 
 // NFQNL_CFG_CMD_BIND for the queue, asking for an ack.
 size_t put_bind_request(std::span<uint8_t> out, uint16_t queue_num, uint32_t seq);
-// Copy mode (headers only), queue length, and flags: GSO packets are handed
-// over whole, and FAIL_OPEN is explicitly cleared so a full queue drops
-// rather than leaks replies to the real clients. Asks for an ack.
+// Copy mode (the first kCopyRange bytes), queue length, and flags: GSO
+// packets are handed over whole, and FAIL_OPEN is explicitly cleared so a
+// full queue drops rather than leaks replies to the real clients. Asks for
+// an ack.
 size_t put_settings_request(std::span<uint8_t> out, uint16_t queue_num, uint32_t queue_maxlen, uint32_t seq);
 
 struct QueueMessage {

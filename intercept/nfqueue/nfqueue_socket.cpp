@@ -20,7 +20,7 @@ void MnlSocketCloser::operator()(mnl_socket* s) const { mnl_socket_close(s); }
 namespace {
 
 // Room per queued packet in the socket receive buffer: the message (about
-// 300 bytes with a 128-byte copy) plus skb overhead, with slack.
+// 700 bytes with a 512-byte copy) plus skb overhead, with slack.
 constexpr uint64_t kReceiveBytesPerPacket = 2048;
 constexpr uint64_t kMinReceiveBuffer = 4u << 20;
 constexpr uint64_t kMaxReceiveBuffer = 1u << 30;

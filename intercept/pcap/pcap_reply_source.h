@@ -19,7 +19,7 @@ struct PcapReplyOptions {
   std::vector<std::string> interfaces;  // -i
   std::string filter;                   // -F; empty: reply_filter_expression(target_ports)
   std::vector<uint16_t> target_ports;   // --target-ports
-  int snaplen = 256;                    // -S: link, IP and TCP headers
+  int snaplen = 576;                    // -S: link header, then wire::kMaxReplyEntry
   int buffer_bytes = 16 << 20;          // -B
 };
 

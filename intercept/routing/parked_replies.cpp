@@ -10,8 +10,10 @@ ParkedReplies::ParkedReplies(size_t capacity, Duration ttl) : slots_(capacity), 
   chains_.reserve(capacity);
 }
 
-bool ParkedReplies::park(const SessionKey& key, std::span<const uint8_t> header, TimePoint now) {
-  if (slots_.empty() || header.empty() || header.size() > wire::kMaxReplyHeader) return false;
+bool ParkedReplies::park(const SessionKey& key, const RoutedReply& reply, TimePoint now) {
+  const std::span<const uint8_t> bytes = reply.bytes;
+  if (slots_.empty() || bytes.empty() || bytes.size() > wire::kMaxReplyEntry || reply.header_len > bytes.size())
+    return false;
   expire(now);
   if (free_.empty()) {
     ++overflow_;
@@ -22,8 +24,9 @@ bool ParkedReplies::park(const SessionKey& key, std::span<const uint8_t> header,
   Slot& s = slots_[i];
   s.key = key;
   s.parked_at = now;
-  s.length = static_cast<uint16_t>(header.size());
-  std::memcpy(s.bytes.data(), header.data(), header.size());
+  s.length = static_cast<uint16_t>(bytes.size());
+  s.header_len = static_cast<uint16_t>(reply.header_len);
+  std::memcpy(s.bytes.data(), bytes.data(), bytes.size());
   s.next_same_key = kNone;
   s.newer = kNone;
   s.older = newest_;

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/session_key.h"
 #include "common/wire.h"
+#include "intercept/routing/reply_sink.h"
 
 namespace tc::intercept {
 
@@ -25,12 +26,12 @@ class ParkedReplies {
  public:
   ParkedReplies(size_t capacity, Duration ttl);
 
-  // Copies `header` in. When full, the oldest parked header makes room and is
-  // counted as overflow. False (nothing stored) when the header is larger
+  // Copies `reply` in. When full, the oldest parked reply makes room and is
+  // counted as overflow. False (nothing stored) when the reply is larger
   // than a slot or the capacity is 0.
-  bool park(const SessionKey& key, std::span<const uint8_t> header, TimePoint now);
+  bool park(const SessionKey& key, const RoutedReply& reply, TimePoint now);
 
-  // Calls fn(std::span<const uint8_t>) for every header parked under `key`,
+  // Calls fn(const RoutedReply&) for every reply parked under `key`,
   // oldest first, and forgets them. Returns how many there were.
   template <typename Fn>
   size_t release(const SessionKey& key, Fn&& fn);
@@ -52,7 +53,8 @@ class ParkedReplies {
     uint32_t newer = kNone;
     uint32_t next_same_key = kNone;
     uint16_t length = 0;
-    std::array<uint8_t, wire::kMaxReplyHeader> bytes{};
+    uint16_t header_len = 0;
+    std::array<uint8_t, wire::kMaxReplyEntry> bytes{};
   };
   struct Chain {
     uint32_t first = kNone;
@@ -82,7 +84,7 @@ size_t ParkedReplies::release(const SessionKey& key, Fn&& fn) {
   size_t n = 0;
   for (uint32_t i = it->second.first; i != kNone;) {
     Slot& s = slots_[i];
-    fn(std::span<const uint8_t>(s.bytes.data(), s.length));
+    fn(RoutedReply{std::span<const uint8_t>(s.bytes.data(), s.length), s.header_len});
     const uint32_t next = s.next_same_key;
     unlink_age(i);
     free_.push_back(i);

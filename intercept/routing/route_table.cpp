@@ -60,8 +60,8 @@ void RouteTable::register_key(ConnId conn, const SessionKey& key, TimePoint now,
     at->second->conn = conn;
     touch(at->second, now);
   }
-  parked_.release(key, [&](std::span<const uint8_t> header) {
-    if (sink.deliver(conn, header)) ++counters_.parked_forwarded;
+  parked_.release(key, [&](const RoutedReply& reply) {
+    if (sink.deliver(conn, reply)) ++counters_.parked_forwarded;
     else ++counters_.replies_shed;
   });
 }
@@ -75,15 +75,15 @@ void RouteTable::unregister_key(ConnId conn, const SessionKey& key) {
   erase(it->second);
 }
 
-void RouteTable::on_reply(const SessionKey& key, std::span<const uint8_t> header, TimePoint now, ReplySink& sink) {
+void RouteTable::on_reply(const SessionKey& key, const RoutedReply& reply, TimePoint now, ReplySink& sink) {
   auto it = routes_.find(key);
   if (it == routes_.end()) {
     ++counters_.unrouted;
-    if (parked_.park(key, header, now)) ++counters_.replies_parked;
+    if (parked_.park(key, reply, now)) ++counters_.replies_parked;
     return;
   }
   touch(it->second, now);
-  if (sink.deliver(pick_connection(*it->second), header)) ++counters_.replies_forwarded;
+  if (sink.deliver(pick_connection(*it->second), reply)) ++counters_.replies_forwarded;
   else ++counters_.replies_shed;
 }
 

@@ -1,4 +1,5 @@
-// Which tcpcopy gets the reply headers of which session.
+// Which tcpcopy gets the replies (headers and payload prefix) of which
+// session.
 //
 // A client is one tcpcopy process: all control connections from the same
 // peer address with the same Hello instance id. A route maps a session key
@@ -71,8 +72,8 @@ class RouteTable {
   // Removes the route if it belongs to `conn`'s client.
   void unregister_key(ConnId conn, const SessionKey& key);
 
-  // Forwards a reply header to the client that owns its session, or parks it.
-  void on_reply(const SessionKey& key, std::span<const uint8_t> header, TimePoint now, ReplySink& sink);
+  // Forwards a reply to the client that owns its session, or parks it.
+  void on_reply(const SessionKey& key, const RoutedReply& reply, TimePoint now, ReplySink& sink);
 
   // Forgets idle routes and stale parked replies.
   void expire(TimePoint now);

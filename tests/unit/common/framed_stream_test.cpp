@@ -42,7 +42,7 @@ void put(const UniqueFd& fd, std::span<const uint8_t> bytes) {
 // Reads every frame the stream has, collecting hello ids.
 FramedStream::ReadResult read_ids(FramedStream& s, std::vector<uint32_t>& ids) {
   return s.read([&](const wire::Frame& f) {
-    ids.push_back(wire::read_hello(f.payload).value_or(0));
+    ids.push_back(wire::read_hello(f.payload).value_or(wire::Hello{}).instance_id);
     return true;
   });
 }
@@ -70,10 +70,10 @@ TEST(FramedStream, PartialFrameWaitsForTheRest) {
   std::vector<uint32_t> ids;
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_TRUE(ids.empty());
-  put(p.peer, std::span(bytes).subspan(cut, 4));  // the first frame ends, the second starts
+  put(p.peer, std::span(bytes).subspan(cut, 6));  // the first frame ends, the second starts
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_EQ(ids, (std::vector<uint32_t>{7}));
-  put(p.peer, std::span(bytes).subspan(cut + 4));
+  put(p.peer, std::span(bytes).subspan(cut + 6));
   EXPECT_EQ(read_ids(p.stream, ids).kind, Kind::kAgain);
   EXPECT_EQ(ids, (std::vector<uint32_t>{7, 8}));
 }

@@ -58,7 +58,8 @@ TEST(Wire, TypeChangeStartsNewFrameAndOrderIsKept) {
   w.add_reply(hdr);
   auto frames = decode(w.pending(), 1000);
   ASSERT_EQ(frames.size(), 5u);
-  EXPECT_EQ(read_hello(frames[0].second), 7u);
+  ASSERT_TRUE(read_hello(frames[0].second));
+  EXPECT_EQ(read_hello(frames[0].second)->instance_id, 7u);
   EXPECT_EQ(frames[2].first, static_cast<uint8_t>(MessageType::kUnregister));
   int replies = 0;
   EXPECT_EQ(read_replies(frames[4].second, [&](std::span<const uint8_t> h) {
@@ -132,10 +133,79 @@ TEST(Wire, CorruptStreamsAreRejected) {
 }
 
 TEST(Wire, UnknownTypeIsDeliveredForTheReaderToSkip) {
-  std::vector<uint8_t> bytes{0x54, 0x43, 1, 99, 0, 0, 0, 2, 0xaa, 0xbb};
+  std::vector<uint8_t> bytes{0x54, 0x43, kVersion, 99, 0, 0, 0, 2, 0xaa, 0xbb};
   auto frames = decode(bytes, 1);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].first, 99);
+}
+
+TEST(WireV2, HelloCarriesThePayloadPrefix) {
+  FrameWriter w(1 << 16);
+  ASSERT_TRUE(w.hello(0xdeadbeef, 64));
+  const std::vector<uint8_t> bytes(w.pending().begin(), w.pending().end());
+  ASSERT_EQ(bytes.size(), kHeaderSize + 8);
+  EXPECT_EQ(bytes[2], 2);  // the version byte
+  auto frames = decode(bytes, 3);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].first, static_cast<uint8_t>(MessageType::kHello));
+  const auto h = read_hello(frames[0].second);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->instance_id, 0xdeadbeefu);
+  EXPECT_EQ(h->flags, 0);
+  EXPECT_EQ(h->payload_prefix, 64);
+}
+
+TEST(WireV2, PayloadPrefixIsCapped) {
+  FrameWriter w(1 << 16);
+  ASSERT_TRUE(w.hello(1, 60000));
+  auto frames = decode(w.pending(), 100);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(read_hello(frames[0].second)->payload_prefix, kMaxReplyPrefix);
+  // A peer that writes more is read as asking for the cap.
+  const std::vector<uint8_t> greedy{0, 0, 0, 1, 0, 0, 0xff, 0xff};
+  EXPECT_EQ(read_hello(greedy)->payload_prefix, kMaxReplyPrefix);
+  const std::vector<uint8_t> none{0, 0, 0, 1, 0, 0, 0, 0};
+  EXPECT_EQ(read_hello(none)->payload_prefix, 0);
+}
+
+TEST(WireV2, VersionOneHelloPayloadIsTooShort) {
+  const std::vector<uint8_t> v1{0, 0, 0, 1, 0, 0};  // id and flags only
+  EXPECT_FALSE(read_hello(v1));
+}
+
+TEST(WireV2, AnOlderVersionIsRefusedAndNamed) {
+  // A version 1 tcpcopy's hello, as it is on the wire.
+  const std::vector<uint8_t> v1_hello{0x54, 0x43, 1, 1, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0};
+  FrameDecoder d;
+  auto space = d.write_space();
+  std::memcpy(space.data(), v1_hello.data(), v1_hello.size());
+  d.commit(v1_hello.size());
+  EXPECT_FALSE(d.next());
+  EXPECT_EQ(d.error(), WireError::kBadVersion);
+  EXPECT_EQ(d.bad_version(), 1);
+  EXPECT_TRUE(d.write_space().empty());  // the error stays
+  EXPECT_FALSE(d.next());
+  EXPECT_EQ(d.bad_version(), 1);
+}
+
+TEST(WireV2, ReplyEntriesCarryHeadersAndPrefix) {
+  FrameWriter w(1 << 16);
+  const std::vector<uint8_t> longest(kMaxReplyEntry, 0x45);
+  const std::vector<uint8_t> too_long(kMaxReplyEntry + 1, 0x45);
+  EXPECT_TRUE(w.add_reply(longest));
+  EXPECT_FALSE(w.add_reply(too_long));
+  EXPECT_FALSE(w.add_reply({}));
+  auto frames = decode(w.pending(), 100);
+  ASSERT_EQ(frames.size(), 1u);
+  std::vector<size_t> sizes;
+  EXPECT_EQ(read_replies(frames[0].second, [&](std::span<const uint8_t> e) { sizes.push_back(e.size()); }),
+            WireError::kNone);
+  EXPECT_EQ(sizes, std::vector<size_t>{kMaxReplyEntry});
+  // An entry longer than the protocol allows is a bad payload.
+  std::vector<uint8_t> payload{0, 1, static_cast<uint8_t>((kMaxReplyEntry + 1) >> 8),
+                               static_cast<uint8_t>(kMaxReplyEntry + 1)};
+  payload.resize(payload.size() + kMaxReplyEntry + 1, 0x45);
+  EXPECT_EQ(read_replies(payload, [](std::span<const uint8_t>) {}), WireError::kBadPayload);
 }
 
 }  // namespace

@@ -89,6 +89,17 @@ TEST(ProbeIntercept, NotTheControlProtocol) {
   EXPECT_EQ(p.outcome, InterceptProbe::Outcome::kNotIntercept);
 }
 
+TEST(ProbeIntercept, AnotherProtocolVersionIsNamed) {
+  Listener l;
+  std::vector<uint8_t> ack = hello_ack();
+  ack[2] = 1;  // the version byte of an older intercept's frame
+  std::thread t = l.serve(ack);
+  const InterceptProbe p = probe_intercept(l.endpoint(), 2s);
+  t.join();
+  EXPECT_EQ(p.outcome, InterceptProbe::Outcome::kOtherVersion);
+  EXPECT_EQ(p.version, 1);
+}
+
 TEST(ProbeIntercept, ClosedWithoutAnswer) {
   Listener l;
   std::thread t = l.serve({});
@@ -164,7 +175,7 @@ TEST(CopyDoctor, ReadyHost) {
 
 TEST(CopyDoctor, EachInterceptOutcomeIsAProblemWithAFix) {
   using O = InterceptProbe::Outcome;
-  for (O o : {O::kRefused, O::kTimeout, O::kUnreachable, O::kNotIntercept, O::kClosed}) {
+  for (O o : {O::kRefused, O::kTimeout, O::kUnreachable, O::kNotIntercept, O::kOtherVersion, O::kClosed}) {
     FakeHost h = ready_host();
     const auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2,10.0.0.3:4000"}), h, always(o));
     EXPECT_EQ(r.exit_status(), 1);

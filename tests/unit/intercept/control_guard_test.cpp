@@ -157,7 +157,7 @@ TEST_F(ControlGuardTest, SilentOrTricklingPeersAreClosedAtTheDeadline) {
   start(c);
   UniqueFd silent = connect();
   UniqueFd slow = connect();
-  const uint8_t header[3] = {0x54, 0x43, 1};  // a frame, one byte at a time
+  const uint8_t header[3] = {0x54, 0x43, wire::kVersion};  // a frame, one byte at a time
   for (uint8_t b : header) {
     send(slow.get(), std::span(&b, 1));
     pump(2);
@@ -218,7 +218,7 @@ TEST_F(ControlGuardTest, ConnectionsAreCapped) {
 TEST_F(ControlGuardTest, LargeFrameBeforeTheHandshakeCloses) {
   start(ControlServer::Config{});
   UniqueFd fd = connect();
-  const uint8_t big[8] = {0x54, 0x43, 1, 1, 0, 0, 0x10, 0};  // a 4 KiB hello
+  const uint8_t big[8] = {0x54, 0x43, wire::kVersion, 1, 0, 0, 0x10, 0};  // a 4 KiB hello
   send(fd.get(), big);
   EXPECT_TRUE(closed_by_server(fd.get()));
   EXPECT_EQ(closed(CloseReason::kFrameTooLong), 1u);
@@ -227,15 +227,40 @@ TEST_F(ControlGuardTest, LargeFrameBeforeTheHandshakeCloses) {
 TEST_F(ControlGuardTest, BadVersionAndGarbageClose) {
   start(ControlServer::Config{});
   UniqueFd v = connect();
-  const uint8_t v2[14] = {0x54, 0x43, 2, 1, 0, 0, 0, 6, 0, 0, 0, 1, 0, 0};
-  send(v.get(), v2);
+  const uint8_t v3[16] = {0x54, 0x43, 3, 1, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0};
+  send(v.get(), v3);
   EXPECT_TRUE(closed_by_server(v.get()));
   EXPECT_EQ(closed(CloseReason::kBadVersion), 1u);
   UniqueFd g = connect();
-  const uint8_t hello_short[8 + 3] = {0x54, 0x43, 1, 1, 0, 0, 0, 3, 1, 2, 3};
+  const uint8_t hello_short[8 + 3] = {0x54, 0x43, wire::kVersion, 1, 0, 0, 0, 3, 1, 2, 3};
   send(g.get(), hello_short);
   EXPECT_TRUE(closed_by_server(g.get()));
   EXPECT_EQ(closed(CloseReason::kBadPayload), 1u);
+}
+
+// A version 1 tcpcopy gets one frame of this version before the close, so
+// its own decoder names the version instead of seeing a bare close.
+TEST_F(ControlGuardTest, AnOlderPeerIsAnsweredInThisVersionThenClosed) {
+  start(ControlServer::Config{});
+  UniqueFd fd = connect();
+  const uint8_t v1_hello[14] = {0x54, 0x43, 1, 1, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0};
+  send(fd.get(), v1_hello);
+  std::vector<uint8_t> got;
+  for (int i = 0; i < 200; ++i) {
+    pump(1);
+    uint8_t b[64];
+    const ssize_t n = ::recv(fd.get(), b, sizeof b, MSG_DONTWAIT);
+    if (n > 0) got.insert(got.end(), b, b + n);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) break;
+  }
+  ASSERT_GE(got.size(), wire::kHeaderSize);
+  EXPECT_EQ(got[0], 0x54);
+  EXPECT_EQ(got[1], 0x43);
+  EXPECT_EQ(got[2], wire::kVersion);
+  EXPECT_EQ(got[3], static_cast<uint8_t>(wire::MessageType::kHelloAck));
+  EXPECT_EQ(closed(CloseReason::kBadVersion), 1u);
+  EXPECT_EQ(server->connection_count(), 0u);
+  EXPECT_EQ(routes.client_count(), 0u);
 }
 
 TEST_F(ControlGuardTest, RightSecretGetsAProofAndIsServed) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common/wire.h"
@@ -103,8 +104,8 @@ TEST_F(ControlServerTest, HelloRegisterAndReplyRoundTrip) {
   EXPECT_EQ(routes.route_count(), 1u);
 
   const uint8_t header[40] = {0x45};
-  routes.on_reply(key(5000), header, monotonic_now(), server);
-  routes.on_reply(key(5000), header, monotonic_now(), server);
+  routes.on_reply(key(5000), RoutedReply::headers(header), monotonic_now(), server);
+  routes.on_reply(key(5000), RoutedReply::headers(header), monotonic_now(), server);
   server.flush();
   frames = read_frames(c.get(), 1);
   ASSERT_EQ(frames.size(), 1u);  // both headers in one frame
@@ -119,9 +120,54 @@ TEST_F(ControlServerTest, HelloRegisterAndReplyRoundTrip) {
   EXPECT_EQ(server.counters().hellos, 1u);
 }
 
+// Two tcpcopies, one asking for headers only and one for 4 payload bytes:
+// each gets the same kind of reply cut to its own prefix.
+TEST_F(ControlServerTest, EachClientGetsThePayloadPrefixItAskedFor) {
+  UniqueFd plain = connect_to(port);
+  UniqueFd prefixed = connect_to(port);
+  wire::FrameWriter wp(1 << 16), wq(1 << 16);
+  wp.hello(1);
+  wp.add_key(wire::MessageType::kRegister, key(1));
+  wq.hello(2, 4);
+  wq.add_key(wire::MessageType::kRegister, key(2));
+  send_all(plain.get(), wp.pending());
+  send_all(prefixed.get(), wq.pending());
+  pump();
+  ASSERT_EQ(routes.route_count(), 2u);
+
+  std::vector<uint8_t> reply(40, 0);
+  reply[0] = 0x45;
+  const std::string body = "HTTP/1.1 200 OK";
+  reply.insert(reply.end(), body.begin(), body.end());
+  const RoutedReply full{reply, 40};
+  const RoutedReply short_body{std::span<const uint8_t>(reply).first(42), 40};
+  routes.on_reply(key(1), full, monotonic_now(), server);
+  routes.on_reply(key(2), full, monotonic_now(), server);
+  routes.on_reply(key(2), short_body, monotonic_now(), server);
+  server.flush();
+
+  auto entries = [&](int fd) {
+    std::vector<std::vector<uint8_t>> got;
+    decoder = wire::FrameDecoder();
+    for (const auto& f : read_frames(fd, 2)) {
+      if (f.first != static_cast<uint8_t>(wire::MessageType::kReplies)) continue;
+      wire::read_replies(f.second, [&](std::span<const uint8_t> e) { got.emplace_back(e.begin(), e.end()); });
+    }
+    return got;
+  };
+  const auto p = entries(plain.get());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], std::vector<uint8_t>(reply.begin(), reply.begin() + 40));
+  const auto q = entries(prefixed.get());
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0], std::vector<uint8_t>(reply.begin(), reply.begin() + 44));
+  EXPECT_EQ(std::string(q[0].begin() + 40, q[0].end()), "HTTP");
+  EXPECT_EQ(q[1], std::vector<uint8_t>(reply.begin(), reply.begin() + 42)) << "no more than the reply had";
+}
+
 TEST_F(ControlServerTest, ParkedReplyIsSentWhenRegistrationArrives) {
   const uint8_t header[40] = {0x45, 1};
-  routes.on_reply(key(6000), header, monotonic_now(), server);
+  routes.on_reply(key(6000), RoutedReply::headers(header), monotonic_now(), server);
   UniqueFd c = connect_to(port);
   wire::FrameWriter w(1 << 16);
   w.hello(1);
@@ -138,7 +184,7 @@ TEST_F(ControlServerTest, UnknownFrameTypeIsSkipped) {
   wire::FrameWriter w(1 << 16);
   w.hello(1);
   send_all(c.get(), w.pending());
-  const uint8_t unknown[8 + 3] = {0x54, 0x43, 1, 99, 0, 0, 0, 3, 1, 2, 3};
+  const uint8_t unknown[8 + 3] = {0x54, 0x43, wire::kVersion, 99, 0, 0, 0, 3, 1, 2, 3};
   send_all(c.get(), unknown);
   wire::FrameWriter w2(1 << 16);
   w2.add_key(wire::MessageType::kRegister, key(1));
@@ -189,7 +235,7 @@ TEST_F(ControlServerTest, TwoConnectionsOfOneClientShareRoutes) {
   pump();
   EXPECT_EQ(routes.route_count(), 1u);
   const uint8_t header[40] = {0x45};
-  routes.on_reply(key(1), header, monotonic_now(), server);
+  routes.on_reply(key(1), RoutedReply::headers(header), monotonic_now(), server);
   server.flush();
   auto frames = read_frames(b.get(), 2);  // Hello-Ack, then the reply
   ASSERT_EQ(frames.size(), 2u);

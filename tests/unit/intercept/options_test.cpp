@@ -144,7 +144,7 @@ TEST(Options, AssistantMode) {
   EXPECT_TRUE(o.filter.empty());
   ASSERT_EQ(parse({"--mode", "assistant", "--interface=eth1", "--filter", "tcp src port 8080"}, o), "");
   EXPECT_EQ(o.filter, "tcp src port 8080");
-  EXPECT_EQ(o.snaplen, 256u);  // defaults again
+  EXPECT_EQ(o.snaplen, 576u);  // defaults again
 }
 
 TEST(Options, ModeSpecificOptionsAreRefusedInTheOtherMode) {

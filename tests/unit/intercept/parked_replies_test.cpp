@@ -17,7 +17,7 @@ SessionKey key(uint16_t port) {
 TEST(ParkedReplies, ZeroCapacityParksNothing) {
   ParkedReplies p(0, 2s);
   const uint8_t h[20] = {};
-  EXPECT_FALSE(p.park(key(1), h, TimePoint{}));
+  EXPECT_FALSE(p.park(key(1), RoutedReply::headers(h), TimePoint{}));
   EXPECT_EQ(p.size(), 0u);
 }
 
@@ -32,7 +32,7 @@ TEST(ParkedReplies, InterleavedKeysKeepPerKeyOrderUnderChurn) {
     const uint16_t k = static_cast<uint16_t>(rng() % 5);
     if (rng() % 3 != 0) {
       const uint8_t h[1] = {++tag};
-      ASSERT_TRUE(p.park(key(k), h, now));
+      ASSERT_TRUE(p.park(key(k), RoutedReply::headers(h), now));
       model.emplace_back(k, tag);
       if (model.size() > 16) model.erase(model.begin());  // oldest evicted
     } else {
@@ -45,7 +45,7 @@ TEST(ParkedReplies, InterleavedKeysKeepPerKeyOrderUnderChurn) {
           ++it;
         }
       }
-      p.release(key(k), [&](std::span<const uint8_t> b) { got.push_back(b[0]); });
+      p.release(key(k), [&](const RoutedReply& r) { got.push_back(r.bytes[0]); });
       ASSERT_EQ(got, want) << "step " << step;
     }
     ASSERT_EQ(p.size(), model.size());

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/tcp_packet.h"
+#include "common/wire.h"
+#include "intercept/nfqueue/nfqueue_messages.h"
 #include "fake_reply_sink.h"
 #include "nfqueue_test_messages.h"
 
@@ -28,14 +30,33 @@ TEST_F(ReplyDispatcherTest, RoutedReplyIsDroppedAndItsHeaderForwarded) {
   const SessionKey key{*IpAddress::parse("10.1.0.7"), *IpAddress::parse("10.2.0.1"), 40000, 80};
   routes.register_key(1, key, std::chrono::seconds(10), sink);
   const auto pkt = reply_packet("10.1.0.7", 40000, tcpflag::kAck, 100);
-  // NFQUEUE hands over only the first 128 bytes.
+  // NFQUEUE hands over only the first 128 bytes here.
   EXPECT_FALSE(dispatcher.accept(std::span(pkt).first(std::min<size_t>(pkt.size(), 128))));
   ASSERT_EQ(sink.got.size(), 1u);
   TcpPacket parsed;
   ASSERT_EQ(TcpPacket::parse(sink.got[0].second, parsed, Extent::kHeadersOnly), ParseError::kNone);
   EXPECT_EQ(parsed.payload_len, 100u);
-  EXPECT_TRUE(parsed.payload.empty());  // headers only are forwarded
+  EXPECT_EQ(sink.header_lens[0], parsed.headers.size());
+  EXPECT_EQ(parsed.payload.size(), 128 - parsed.headers.size());  // what was copied of the payload
   EXPECT_EQ(parsed.dport, 40000);
+}
+
+// The payload prefix forwarded is what the copy holds, up to
+// wire::kMaxReplyPrefix; the headers come first and say the whole length.
+TEST_F(ReplyDispatcherTest, ForwardsAtMostTheLongestPayloadPrefix) {
+  const SessionKey key{*IpAddress::parse("10.1.0.7"), *IpAddress::parse("10.2.0.1"), 40000, 80};
+  routes.register_key(1, key, std::chrono::seconds(10), sink);
+  const auto pkt = reply_packet("10.1.0.7", 40000, tcpflag::kAck, 1000);
+  EXPECT_FALSE(dispatcher.accept(std::span(pkt).first(nfq::kCopyRange)));
+  EXPECT_FALSE(dispatcher.accept(pkt));  // a whole packet: cut to the prefix all the same
+  ASSERT_EQ(sink.got.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    TcpPacket parsed;
+    ASSERT_EQ(TcpPacket::parse(sink.got[i].second, parsed, Extent::kHeadersOnly), ParseError::kNone);
+    EXPECT_EQ(parsed.payload_len, 1000u);
+    EXPECT_EQ(sink.header_lens[i], parsed.headers.size());
+    EXPECT_EQ(parsed.payload.size(), wire::kMaxReplyPrefix);
+  }
 }
 
 TEST_F(ReplyDispatcherTest, UnroutedReplyIsDroppedAndParked) {

@@ -41,7 +41,7 @@ TEST_F(RouteTableTest, RegisterLookupUnregister) {
   rt.register_key(1, key(1000), t0, sink);
   EXPECT_EQ(rt.route_count(), 1u);
 
-  rt.on_reply(key(1000), header(1), t0, sink);
+  rt.on_reply(key(1000), RoutedReply::headers(header(1)), t0, sink);
   ASSERT_EQ(sink.got.size(), 1u);
   EXPECT_EQ(sink.got[0].first, 1u);
   EXPECT_EQ(sink.got[0].second, header(1));
@@ -50,7 +50,7 @@ TEST_F(RouteTableTest, RegisterLookupUnregister) {
   rt.unregister_key(1, key(1000));
   EXPECT_EQ(rt.route_count(), 0u);
   EXPECT_EQ(rt.counters().unregistrations, 1u);
-  rt.on_reply(key(1000), header(2), t0, sink);
+  rt.on_reply(key(1000), RoutedReply::headers(header(2)), t0, sink);
   EXPECT_EQ(sink.got.size(), 1u);
   EXPECT_EQ(rt.counters().unrouted, 1u);
 }
@@ -68,8 +68,8 @@ TEST_F(RouteTableTest, ReplyGoesOnTheRegisteringConnection) {
   rt.connection_up(2, kCopyHost, 7);
   rt.register_key(2, key(1), t0, sink);
   rt.register_key(1, key(2), t0, sink);
-  rt.on_reply(key(1), header(1), t0, sink);
-  rt.on_reply(key(2), header(2), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
+  rt.on_reply(key(2), RoutedReply::headers(header(2)), t0, sink);
   ASSERT_EQ(sink.got.size(), 2u);
   EXPECT_EQ(sink.got[0].first, 2u);
   EXPECT_EQ(sink.got[1].first, 1u);
@@ -82,7 +82,7 @@ TEST_F(RouteTableTest, ClientWithTwoConnectionsSurvivesOneDropping) {
   rt.register_key(1, key(1), t0, sink);
   rt.connection_down(1);
   EXPECT_EQ(rt.route_count(), 1u);
-  rt.on_reply(key(1), header(1), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
   ASSERT_EQ(sink.got.size(), 1u);
   EXPECT_EQ(sink.got[0].first, 2u);
   EXPECT_EQ(rt.client_count(), 1u);
@@ -120,7 +120,7 @@ TEST_F(RouteTableTest, LastConnectionDropRemovesAllItsRoutes) {
   rt.connection_down(1);
   EXPECT_EQ(rt.route_count(), 1u);
   EXPECT_EQ(rt.counters().routes_dropped, 2u);
-  rt.on_reply(key(3), header(3), t0, sink);
+  rt.on_reply(key(3), RoutedReply::headers(header(3)), t0, sink);
   ASSERT_EQ(sink.got.size(), 1u);
   EXPECT_EQ(sink.got[0].first, 3u);
   rt.connection_down(1);  // twice, or unknown: harmless
@@ -144,7 +144,7 @@ TEST_F(RouteTableTest, ReRegistrationMovesTheRoute) {
   rt.register_key(1, key(1), t0, sink);
   rt.register_key(2, key(1), t0, sink);
   EXPECT_EQ(rt.route_count(), 1u);
-  rt.on_reply(key(1), header(1), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
   ASSERT_EQ(sink.got.size(), 1u);
   EXPECT_EQ(sink.got[0].first, 2u);
 }
@@ -155,7 +155,7 @@ TEST_F(RouteTableTest, RoutesExpireAfterTimeoutWithoutTraffic) {
   rt.register_key(1, key(1), t0, sink);
   rt.register_key(1, key(2), t0, sink);
   // Traffic on key 1 keeps it alive.
-  rt.on_reply(key(1), header(1), t0 + 100s, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0 + 100s, sink);
   rt.expire(t0 + 119s);
   EXPECT_EQ(rt.route_count(), 2u);
   rt.expire(t0 + 120s);
@@ -176,24 +176,24 @@ TEST_F(RouteTableTest, FullTableEvictsTheLeastRecentlyUsedRoute) {
   rt.register_key(1, key(1), t0, sink);
   rt.register_key(1, key(2), t0, sink);
   rt.register_key(1, key(3), t0, sink);
-  rt.on_reply(key(1), header(1), t0 + 1s, sink);  // key 2 is now the oldest
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0 + 1s, sink);  // key 2 is now the oldest
   rt.register_key(1, key(3), t0 + 2s, sink);      // known already: nothing goes
   EXPECT_EQ(rt.counters().routes_evicted, 0u);
   rt.register_key(1, key(4), t0 + 2s, sink);
   EXPECT_EQ(rt.route_count(), 3u);
   EXPECT_EQ(rt.counters().routes_evicted, 1u);
-  rt.on_reply(key(2), header(2), t0 + 3s, sink);
+  rt.on_reply(key(2), RoutedReply::headers(header(2)), t0 + 3s, sink);
   EXPECT_EQ(rt.counters().unrouted, 1u) << "key 2 was evicted";
-  rt.on_reply(key(1), header(1), t0 + 3s, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0 + 3s, sink);
   EXPECT_EQ(rt.counters().replies_forwarded, 2u);
 }
 
 TEST_F(RouteTableTest, ParkedRepliesAreForwardedInOrderOnRegistration) {
   RouteTable rt(config());
   rt.connection_up(1, kCopyHost, 7);
-  rt.on_reply(key(1), header(1), t0, sink);
-  rt.on_reply(key(2), header(9), t0, sink);
-  rt.on_reply(key(1), header(2), t0 + 1ms, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
+  rt.on_reply(key(2), RoutedReply::headers(header(9)), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(2)), t0 + 1ms, sink);
   EXPECT_TRUE(sink.got.empty());
   EXPECT_EQ(rt.counters().replies_parked, 3u);
   EXPECT_EQ(rt.parked_count(), 3u);
@@ -213,8 +213,8 @@ TEST_F(RouteTableTest, ParkedRepliesAreForwardedInOrderOnRegistration) {
 TEST_F(RouteTableTest, ParkedRepliesExpireAfterTtl) {
   RouteTable rt(config());
   rt.connection_up(1, kCopyHost, 7);
-  rt.on_reply(key(1), header(1), t0, sink);
-  rt.on_reply(key(1), header(2), t0 + 1s, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(2)), t0 + 1s, sink);
   rt.expire(t0 + 2s);
   EXPECT_EQ(rt.parked_expired(), 1u);
   EXPECT_EQ(rt.parked_count(), 1u);
@@ -226,7 +226,7 @@ TEST_F(RouteTableTest, ParkedRepliesExpireAfterTtl) {
 TEST_F(RouteTableTest, ParkingOverflowEvictsTheOldestAndCountsIt) {
   RouteTable rt(config());  // capacity 4
   rt.connection_up(1, kCopyHost, 7);
-  for (uint8_t i = 1; i <= 6; ++i) rt.on_reply(key(i), header(i), t0, sink);
+  for (uint8_t i = 1; i <= 6; ++i) rt.on_reply(key(i), RoutedReply::headers(header(i)), t0, sink);
   EXPECT_EQ(rt.parked_overflow(), 2u);
   EXPECT_EQ(rt.parked_count(), 4u);
   rt.register_key(1, key(1), t0, sink);
@@ -240,7 +240,7 @@ TEST_F(RouteTableTest, ReleasedSlotsAreReusedWithoutOverflow) {
   RouteTable rt(config());  // capacity 4
   rt.connection_up(1, kCopyHost, 7);
   for (uint16_t round = 0; round < 10; ++round) {
-    for (uint16_t i = 0; i < 4; ++i) rt.on_reply(key(static_cast<uint16_t>(round * 4 + i)), header(1), t0, sink);
+    for (uint16_t i = 0; i < 4; ++i) rt.on_reply(key(static_cast<uint16_t>(round * 4 + i)), RoutedReply::headers(header(1)), t0, sink);
     for (uint16_t i = 0; i < 4; ++i) rt.register_key(1, key(static_cast<uint16_t>(round * 4 + i)), t0, sink);
   }
   EXPECT_EQ(rt.parked_overflow(), 0u);
@@ -252,14 +252,32 @@ TEST_F(RouteTableTest, FullConnectionShedsAndCounts) {
   rt.connection_up(1, kCopyHost, 7);
   rt.register_key(1, key(1), t0, sink);
   sink.full.insert(1);
-  rt.on_reply(key(1), header(1), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(header(1)), t0, sink);
   EXPECT_EQ(rt.counters().replies_shed, 1u);
   EXPECT_EQ(rt.counters().replies_forwarded, 0u);
 }
 
+// The payload prefix travels with the headers, parked or not; each
+// connection cuts it to what its tcpcopy asked for.
+TEST_F(RouteTableTest, PayloadPrefixTravelsWithTheHeaders) {
+  RouteTable rt(config());
+  std::vector<uint8_t> bytes = header(3);
+  bytes.insert(bytes.end(), {'H', 'T', 'T', 'P'});
+  const RoutedReply reply{bytes, 40};
+  rt.on_reply(key(1), reply, t0, sink);  // parked: no route yet
+  rt.connection_up(1, kCopyHost, 7);
+  rt.register_key(1, key(1), t0, sink);
+  rt.on_reply(key(1), reply, t0, sink);
+  ASSERT_EQ(sink.got.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(sink.got[i].second, bytes);
+    EXPECT_EQ(sink.header_lens[i], 40u);
+  }
+}
+
 TEST_F(RouteTableTest, OversizedHeaderIsNotParked) {
   RouteTable rt(config());
-  rt.on_reply(key(1), std::vector<uint8_t>(wire::kMaxReplyHeader + 1, 0), t0, sink);
+  rt.on_reply(key(1), RoutedReply::headers(std::vector<uint8_t>(wire::kMaxReplyEntry + 1, 0)), t0, sink);
   EXPECT_EQ(rt.counters().unrouted, 1u);
   EXPECT_EQ(rt.counters().replies_parked, 0u);
 }

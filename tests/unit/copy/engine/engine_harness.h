@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -102,7 +103,8 @@ inline std::vector<uint8_t> client_packet(const Pkt& p, uint16_t online_port = 8
   return out;
 }
 
-// A target -> client reply header, cut to headers only as intercept sends it.
+// A target -> client reply as intercept sends it: the headers, then the
+// first `prefix` payload bytes (a tcpcopy's hello may ask for them).
 struct Reply {
   uint32_t seq = 0;
   uint32_t ack = 0;
@@ -116,6 +118,7 @@ struct Reply {
   int8_t wscale = -1;
   uint16_t dport = kClientPort;
   IpAddress dst = kClient;
+  uint32_t prefix = 0;  // payload bytes kept after the headers
 };
 
 inline std::vector<uint8_t> reply_header(const Reply& r) {
@@ -138,7 +141,7 @@ inline std::vector<uint8_t> reply_header(const Reply& r) {
   std::vector<uint8_t> out(70000);
   const size_t n = build_tcp_packet(s, out);
   const size_t header_len = n - r.payload_len;
-  out.resize(header_len);  // intercept forwards only the headers
+  out.resize(header_len + std::min(r.prefix, r.payload_len));  // the IP header keeps the whole length
   return out;
 }
 

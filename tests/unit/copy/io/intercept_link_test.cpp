@@ -28,6 +28,7 @@ class FakeIntercept {
     UniqueFd fd;
     wire::FrameDecoder decoder;
     std::optional<uint32_t> hello_id;
+    uint16_t hello_prefix = 0;
     std::vector<SessionKey> registered;
     std::vector<SessionKey> unregistered;
     size_t register_frames = 0;
@@ -127,7 +128,10 @@ class FakeIntercept {
     while (auto f = p.decoder.next()) {
       switch (static_cast<wire::MessageType>(f->type)) {
         case wire::MessageType::kHello:
-          p.hello_id = wire::read_hello(f->payload);
+          if (auto h = wire::read_hello(f->payload)) {
+            p.hello_id = h->instance_id;
+            p.hello_prefix = h->payload_prefix;
+          }
           if (auto_ack) ack(p);
           break;
         case wire::MessageType::kRegister:
@@ -284,7 +288,7 @@ TEST_F(InterceptLinkTest, RepliesReachTheHandlerAndUnknownFramesAreSkipped) {
   w.add_reply(h1);
   w.add_reply(h2);
   // An unknown type between two reply frames.
-  const uint8_t unknown[] = {0x54, 0x43, 1, 99, 0, 0, 0, 3, 7, 7, 7};
+  const uint8_t unknown[] = {0x54, 0x43, wire::kVersion, 99, 0, 0, 0, 3, 7, 7, 7};
   std::vector<uint8_t> bytes(w.pending().begin(), w.pending().end());
   bytes.insert(bytes.end(), std::begin(unknown), std::end(unknown));
   wire::FrameWriter w2(1 << 16);
@@ -299,6 +303,54 @@ TEST_F(InterceptLinkTest, RepliesReachTheHandlerAndUnknownFramesAreSkipped) {
   EXPECT_EQ(link.stats().replies_received, 3u);
   EXPECT_EQ(link.stats().unknown_frames, 1u);
   EXPECT_EQ(link.connections_up(), 1u);
+}
+
+TEST_F(InterceptLinkTest, HelloAsksForTheReplyPrefixAndRepliesKeepIt) {
+  FakeIntercept fake(loop);
+  InterceptLinkOptions o = fast(1);
+  o.reply_prefix = 64;
+  InterceptLink link(loop, log, {fake.endpoint()}, handler, o);
+  ASSERT_TRUE(pump(link, [&] { return link.connections_up() == 1; }));
+  EXPECT_EQ(fake.peers[0]->hello_prefix, 64);
+
+  // Headers and prefix reach the handler as they came.
+  std::vector<uint8_t> entry(40 + 64, 0x45);
+  wire::FrameWriter w(1 << 16);
+  w.add_reply(entry);
+  fake.send(*fake.peers[0], w.pending());
+  ASSERT_TRUE(pump(link, [&] { return handler.replies.size() == 1; }));
+  EXPECT_EQ(handler.replies[0], entry);
+}
+
+TEST_F(InterceptLinkTest, ReplyPrefixIsCappedAndDefaultsToNone) {
+  FakeIntercept fake(loop);
+  InterceptLinkOptions o = fast(1);
+  o.reply_prefix = 4000;
+  InterceptLink capped(loop, log, {fake.endpoint()}, handler, o);
+  InterceptLink plain(loop, log, {fake.endpoint()}, handler, fast(1));
+  ASSERT_TRUE(pump(capped, [&] { return fake.hellos() == 1; }));
+  ASSERT_TRUE(pump(plain, [&] { return fake.hellos() == 2; }));
+  std::vector<uint16_t> prefixes;
+  for (const auto& p : fake.peers) prefixes.push_back(p->hello_prefix);
+  std::sort(prefixes.begin(), prefixes.end());
+  EXPECT_EQ(prefixes, (std::vector<uint16_t>{0, wire::kMaxReplyPrefix}));
+}
+
+// An intercept of another release answers in its own version: the failure
+// names both versions instead of a bare "bad frame".
+TEST_F(InterceptLinkTest, AnInterceptOfAnotherVersionIsNamed) {
+  FakeIntercept fake(loop);
+  fake.auto_ack = false;
+  InterceptLink link(loop, log, {fake.endpoint()}, handler, fast(1));
+  ASSERT_TRUE(pump(link, [&] { return fake.hellos() == 1; }));
+  const uint8_t v1_ack[] = {0x54, 0x43, 1, 2, 0, 0, 0, 2, 0, 0};
+  fake.send(*fake.peers[0], v1_ack);
+  ASSERT_TRUE(pump(link, [&] { return link.stats().failures(LinkFailure::kBadVersion) == 1; }));
+  EXPECT_EQ(link.stats().bad_frames, 0u);
+  EXPECT_EQ(link.connections_up(), 0u);
+  EXPECT_EQ(log_lines_with("control protocol version 1 from " + fake.endpoint().to_string() +
+                           ", this tcpcopy speaks version 2: upgrade both sides to the same release"),
+            1u);
 }
 
 TEST_F(InterceptLinkTest, BadFrameClosesTheConnectionWhichComesBack) {
