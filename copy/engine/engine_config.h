@@ -29,7 +29,7 @@ struct EngineConfig {
   uint8_t max_syn_retransmits = 9;        // --syn-retries
   Duration max_syn_rto = 30s;
   Duration hold_timeout = 2s;             // target silence after which a held request goes anyway
-  Duration answer_quiet = 50ms;           // silence that ends a target answer shorter than online's
+  Duration answer_quiet = 50ms;           // silence that ends a target answer not of online's length
   Duration linger = 2s;                   // closed sessions absorb late packets this long
   Duration port_wait = 10s;               // a copy queues this long for its port (0: moves at once)
   bool only_full_sessions = false;        // -O: replay only sessions whose SYN was seen

@@ -37,12 +37,22 @@ TC_REASON_ENUM(EvictReason, TC_EVICT_REASONS);
   X(kNoSynAck, "no_syn_ack", "the target never answered the SYN")                    \
   X(kTargetRefused, "target_refused", "RST in answer to the SYN")                    \
   X(kTargetReset, "target_reset", "RST while data was still to be delivered")        \
+  X(kTargetAborted, "target_aborted", "RST before the target's FIN, all data delivered: requests it had not read are gone") \
   X(kTargetUnresponsive, "target_unresponsive", "retransmissions exhausted")         \
   X(kResponseTimeout, "response_timeout", "-t: no reply for too long")               \
   X(kNoBuffer, "no_buffer", "payload buffer cap reached")                            \
   X(kSessionCap, "session_cap", "session table full")                                \
   X(kNoFreePort, "no_free_port", "no client port free toward the target")
 TC_REASON_ENUM(LostReason, TC_LOST_REASONS);
+
+// Why captured requests never reached the target: their session was lost
+// (the reasons above, in the same order), or closed for idling.
+#define TC_UNDELIVERED_REASONS(X)                                                 \
+  TC_LOST_REASONS(X)                                                              \
+  X(kIdleClosed, "idle_closed", "the session idled too long with requests unsent")
+TC_REASON_ENUM(UndeliveredReason, TC_UNDELIVERED_REASONS);
+static_assert(static_cast<size_t>(UndeliveredReason::kIdleClosed) == static_cast<size_t>(LostReason::kCount));
+inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<UndeliveredReason>(r); }
 
 // malformed starts at 1: ParseError::kNone is no error.
 #define TC_ENGINE_COUNTERS(COUNTER, GAUGE, REASONS)                                                    \
@@ -60,7 +70,8 @@ TC_REASON_ENUM(LostReason, TC_LOST_REASONS);
   COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
   REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
   REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
-  COUNTER(requests_replicated, "requests_replicated", "", "Client requests replayed to the target")   \
+  COUNTER(requests_replicated, "requests_replicated", "", "Client requests the target acknowledged (the segment each starts with)") \
+  REASONS(requests_undelivered, "requests_undelivered", UndeliveredReason, 0, "Captured client requests the target never acknowledged, by why their session ended") \
   COUNTER(packets_sent, "packets_sent", "", "Packets sent toward the target")                         \
   COUNTER(bytes_sent, "payload_bytes_sent", "", "Client payload bytes sent for the first time")       \
   COUNTER(retransmits, "retransmits", "", "Timer retransmissions of every kind")                      \

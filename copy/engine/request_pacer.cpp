@@ -4,21 +4,20 @@
 
 namespace tc {
 
-// Whether the target has answered as far as the online server had when the
-// client sent a request (or FIN): `expect` is the online server's total
-// output by then (from the client's ack), compared with the target's total
-// output. Totals, not per-request counts, so a request released early
-// cannot make the next one look answered. A request also goes when the
-// target spoke after it and went quiet (its answer may be shorter than
-// online's; an early request only means pipelining); a FIN does not, since
-// a FIN inside a slow answer makes the target abort it. Either goes after
-// the target stayed silent for the hold timeout. The online FIN, if any,
-// is one byte of a FIN's `expect`.
+// A request compares with the re-based count, a FIN with the real total:
+// the online FIN, when the server closed first, is one byte of a FIN's
+// `expect`, so a total one short of it is online's length too.
+bool RequestPacer::ends_on_quiet(uint32_t expect, bool fin) const {
+  if (!fin) return true;
+  return seq_gt(answer_total, expect);
+}
+
 RequestPacer::Answer RequestPacer::answered(uint32_t expect, bool fin, bool target_fin, TimePoint now,
                                             const PacerTimes& t) const {
-  if (fin ? target_fin || seq_ge(answer_total + 1, expect) : seq_ge(answer_credit, expect))
-    return Answer::kAnswered;
-  if (!fin && answer_bytes > 0 && now - last_target_data >= t.answer_quiet) return Answer::kAnswered;
+  if (target_fin) return Answer::kAnswered;
+  const bool exact = fin ? answer_total == expect || answer_total + 1 == expect : answer_credit == expect;
+  if (exact) return Answer::kAnswered;
+  if (ends_on_quiet(expect, fin) && quiet(now, t)) return Answer::kAnswered;
   const TimePoint since = std::max(hold_since, last_target_data);
   return now - since >= t.hold_timeout ? Answer::kTimedOut : Answer::kWaiting;
 }
@@ -31,19 +30,14 @@ bool RequestPacer::hold(uint32_t expect, bool fin, bool target_fin, TimePoint no
     if (!holding) {
       holding = true;
       hold_is_fin = fin;
+      hold_expect = expect;
       hold_since = now;
       ++counters.holds;
     }
     return true;
   }
   if (a == Answer::kTimedOut) ++counters.hold_timeouts;
-  // An answer taken as whole though shorter than online's counts as
-  // online's length for the requests after it; else the shortfall stays and
-  // every later request of the session waits for quiet too (a Redis counter
-  // one digit shorter on the target made each copy of a session wait
-  // 50 ms). The FIN keeps to the real total: if the answer was only paused,
-  // its rest must not pass for the next one's and let the FIN cut it.
-  if (!fin && seq_lt(answer_credit, expect)) answer_credit = expect;
+  if (!fin) answer_credit = expect;
   holding = false;
   return false;
 }
@@ -51,7 +45,7 @@ bool RequestPacer::hold(uint32_t expect, bool fin, bool target_fin, TimePoint no
 bool RequestPacer::rst_waits(TimePoint now, const PacerTimes& t, EngineCounters& counters) {
   if (requests_seen == 0) return false;
   if (!holding) hold_since = now;
-  if (answer_bytes > 0 && now - last_target_data >= t.answer_quiet) {
+  if (quiet(now, t)) {
     holding = false;
     return false;
   }
@@ -71,7 +65,8 @@ bool RequestPacer::rst_waits(TimePoint now, const PacerTimes& t, EngineCounters&
 TimePoint RequestPacer::deadline(const PacerTimes& t) const {
   if (!holding) return {};
   TimePoint when = std::max(hold_since, last_target_data) + t.hold_timeout;
-  if (!hold_is_fin && answer_bytes > 0) when = std::min(when, last_target_data + t.answer_quiet);
+  if (answer_bytes > 0 && ends_on_quiet(hold_expect, hold_is_fin))
+    when = std::min(when, last_target_data + t.answer_quiet);
   return when;
 }
 

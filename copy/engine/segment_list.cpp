@@ -108,15 +108,25 @@ std::span<const uint8_t> SegmentList::bytes(const SegmentPool& pool, uint32_t se
   return scratch.first(len);
 }
 
-void SegmentList::release_before(SegmentPool& pool, uint32_t una) {
+uint32_t SegmentList::release_before(SegmentPool& pool, uint32_t una) {
+  uint32_t requests = 0;
   while (head != Segment::kNil) {
     const Segment& g = pool.at(head);
     if (!seq_le(g.seq + g.len, una)) break;
+    if (g.flags & Segment::kRequestStart) ++requests;
     const uint32_t next = g.next;
     pool.release(head);
     head = next;
   }
   if (head == Segment::kNil) tail = Segment::kNil;
+  return requests;
+}
+
+uint32_t SegmentList::requests(const SegmentPool& pool) const {
+  uint32_t n = 0;
+  for (uint32_t id = head; id != Segment::kNil; id = pool.at(id).next)
+    if (pool.at(id).flags & Segment::kRequestStart) ++n;
+  return n;
 }
 
 void SegmentList::clear(SegmentPool& pool) {

@@ -38,8 +38,11 @@ struct SegmentList {
   // not fit. `hint` as find()'s `from`.
   std::span<const uint8_t> bytes(const SegmentPool& pool, uint32_t seq, uint32_t len, uint32_t hint,
                                  std::span<uint8_t> scratch) const;
-  // Frees the segments wholly before `una`.
-  void release_before(SegmentPool& pool, uint32_t una);
+  // Frees the segments wholly before `una`; returns how many of them
+  // started a request.
+  uint32_t release_before(SegmentPool& pool, uint32_t una);
+  // Requests whose first segment is still buffered.
+  uint32_t requests(const SegmentPool& pool) const;
   void clear(SegmentPool& pool);
 };
 

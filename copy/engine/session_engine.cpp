@@ -380,6 +380,10 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
       lose(s, slot, LostReason::kTargetRefused, now);
     } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
       lose(s, slot, LostReason::kTargetReset, now);
+    } else if (!s.target_fin && s.pacer.requests_seen > 0) {
+      // Everything was acknowledged, but a target that resets instead of
+      // closing may have dropped requests it had not read yet.
+      lose(s, slot, LostReason::kTargetAborted, now);
     } else {
       ++counters_.sessions_completed;
       close(s, slot, now);
@@ -466,7 +470,7 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
     s.snd_una = pkt.ack;
     if (s.fin_sent && seq_gt(pkt.ack, s.fin_seq)) s.fin_acked = true;
     if (seq_lt(s.snd_nxt, s.snd_una)) s.snd_nxt = s.snd_una;
-    s.segments.release_before(pool_, s.snd_una);
+    counters_.requests_replicated += s.segments.release_before(pool_, s.snd_una);
     s.retries = 0;
     s.dupacks = 0;
     s.rto = config_.initial_rto;
@@ -533,10 +537,6 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
         std::min({s.segments.run_end(pool_, g, s.snd_nxt, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
     if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
     if (fresh) {
-      if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt) {
-        ++counters_.requests_replicated;
-        g.flags &= static_cast<uint8_t>(~Segment::kRequestStart);
-      }
       s.pacer.request_sent();
       counters_.bytes_sent += len;
     }
@@ -668,6 +668,7 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
   }
   if (now - s.last_activity >= config_.idle_timeout) {
     ++counters_.sessions_idle_closed;
+    counters_.requests_undelivered[static_cast<size_t>(UndeliveredReason::kIdleClosed)] += s.segments.requests(pool_);
     if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
     close(s, slot, now);
     return;
@@ -744,6 +745,7 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
 
 void SessionEngine::lose(Session& s, uint32_t slot, LostReason why, TimePoint now) {
   ++counters_.sessions_lost[static_cast<size_t>(why)];
+  counters_.requests_undelivered[static_cast<size_t>(undelivered_reason(why))] += s.segments.requests(pool_);
   // Free the target's side of a connection we give up on.
   if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
   close(s, slot, now);

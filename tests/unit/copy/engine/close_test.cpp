@@ -105,6 +105,34 @@ TEST_F(EngineTest, ResponseTimeoutDropsSession) {
   EXPECT_EQ(lost(LostReason::kResponseTimeout), 1u);
 }
 
+TEST_F(EngineTest, RequestsTheTargetNeverAcknowledgedAreCounted) {
+  auto cfg = default_config();
+  cfg.session_timeout = 5s;
+  cfg.max_retransmits = 100;
+  cfg.max_rto = 1s;
+  make(cfg);
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req1"});
+  capture({.seq = 1005, .ack = 9501, .flags = A | P, .data = "req2"});
+  for (int i = 0; i < 6; ++i) advance(1s);
+  EXPECT_EQ(lost(LostReason::kResponseTimeout), 1u);
+  EXPECT_EQ(c().requests_replicated, 0u);
+  EXPECT_EQ(c().requests_undelivered[static_cast<size_t>(UndeliveredReason::kResponseTimeout)], 2u);
+}
+
+TEST_F(EngineTest, TargetResetBeforeItsFinIsNoCompletion) {
+  make();
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req1"});
+  reply({.seq = 70001, .ack = 1005, .flags = A | P, .payload_len = 100});
+  EXPECT_EQ(c().requests_replicated, 1u);
+  // Acknowledged, but whether the target read it is unknown: a reset
+  // instead of a FIN drops what it had not read.
+  reply({.seq = 70101, .ack = 1005, .flags = R | A});
+  EXPECT_EQ(lost(LostReason::kTargetAborted), 1u);
+  EXPECT_EQ(c().sessions_completed, 0u);
+}
+
 TEST_F(EngineTest, IdleSessionIsClosed) {
   auto cfg = default_config();
   cfg.idle_timeout = 30s;

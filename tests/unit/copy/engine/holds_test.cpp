@@ -23,6 +23,8 @@ TEST_F(EngineTest, NextRequestWaitsUntilTargetAnswered) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].payload(), "req2");
   EXPECT_EQ(sent[0].pkt.ack, 70501u);
+  EXPECT_EQ(c().requests_replicated, 1u) << "req2 counts once the target acknowledges it";
+  reply({.seq = 70501, .ack = 1009, .flags = A});
   EXPECT_EQ(c().requests_replicated, 2u);
   EXPECT_EQ(c().hold_timeouts, 0u);
 }
@@ -65,6 +67,7 @@ TEST_F(EngineTest, ShortfallOfOneAnswerDoesNotHoldTheNextOnes) {
   sent = out.take();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].payload(), "req3");
+  reply({.seq = 70999, .ack = 1013, .flags = A});
   EXPECT_EQ(c().requests_replicated, 3u);
 }
 
@@ -118,6 +121,7 @@ TEST_F(EngineTest, NoHoldSendsAtOnce) {
   capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req1"});
   capture({.seq = 1005, .ack = 9501, .flags = A | P, .data = "req2"});
   EXPECT_EQ(out.take().size(), 2u);
+  reply({.seq = 70001, .ack = 1009, .flags = A});
   EXPECT_EQ(c().requests_replicated, 2u);
 }
 
@@ -156,6 +160,8 @@ TEST_F(EngineTest, HeldRequestIsNotSentInsideThePreviousPacket) {
   auto sent = out.take();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].payload(), "req1") << "req2 waits for the answer to req1";
+  reply({.seq = 70001, .ack = 1005, .flags = A, .window = 1000});
+  EXPECT_TRUE(out.take().empty());
   EXPECT_EQ(c().requests_replicated, 1u);
 }
 

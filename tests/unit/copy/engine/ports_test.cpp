@@ -235,6 +235,7 @@ TEST_F(EngineTest, CopiesGoOutOnDistinctPorts) {
   sent = out.take();
   ASSERT_EQ(sent.size(), 3u);
   for (auto& p : sent) EXPECT_EQ(p.payload(), "GET /");
+  for (auto& p : sent) reply({.seq = 501, .ack = 1006, .flags = A, .dport = p.pkt.sport});
   EXPECT_EQ(c().requests_replicated, 3u);
 }
 
