@@ -98,8 +98,9 @@ std::string http_error_response(int status) {
 
 // ---- server ----------------------------------------------------------------
 
-MetricsServer::MetricsServer(EventLoop& loop, const MetricsServerConfig& config, std::string prefix, Collect collect)
-    : loop_(loop), config_(config), prefix_(std::move(prefix)), collect_(std::move(collect)) {
+MetricsServer::MetricsServer(EventLoop& loop, const MetricsServerConfig& config, std::string prefix, Collect collect,
+                             AppendText append)
+    : loop_(loop), config_(config), prefix_(std::move(prefix)), collect_(std::move(collect)), append_(std::move(append)) {
   const std::string name = config.listen.to_string();
   auto fail = [&name](const char* what) {
     throw std::runtime_error("cannot serve metrics on " + name + ": " + what + ": " + std::strerror(errno));
@@ -136,7 +137,9 @@ std::string MetricsServer::render() const {
   collect_(text);
   report(text);
   if (const auto process = read_process_stats()) report_process_metrics(*process, text);
-  return text.text();
+  std::string body = text.text();
+  if (append_) append_(body);
+  return body;
 }
 
 void MetricsServer::on_accept() {

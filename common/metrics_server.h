@@ -64,10 +64,14 @@ struct MetricsServerStats {
 class MetricsServer {
  public:
   using Collect = std::function<void(CounterSink&)>;
+  // Families the counter sink cannot express (histograms, matrices),
+  // appended as exposition text after the counters.
+  using AppendText = std::function<void(std::string&)>;
 
   // Binds and listens; throws std::runtime_error naming the address.
   // `prefix` starts every metric name ("tcpcopy", "intercept").
-  MetricsServer(EventLoop& loop, const MetricsServerConfig& config, std::string prefix, Collect collect);
+  MetricsServer(EventLoop& loop, const MetricsServerConfig& config, std::string prefix, Collect collect,
+                AppendText append = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -100,6 +104,7 @@ class MetricsServer {
   MetricsServerConfig config_;
   std::string prefix_;
   Collect collect_;
+  AppendText append_;
   UniqueFd listen_fd_;
   UniqueFd timer_fd_;
   bool accepting_ = true;

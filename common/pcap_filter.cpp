@@ -38,4 +38,10 @@ std::string reply_filter_expression(std::span<const uint16_t> ports) {
   return "tcp" + any_of("src port", ports, port_text);
 }
 
+std::string request_and_answer_filter_expression(std::span<const uint16_t> ports,
+                                                 std::span<const IpAddress> addresses) {
+  return "(" + request_filter_expression(ports, addresses) + ") or (tcp" + any_of("src port", ports, port_text) +
+         any_of("src host", addresses, address_text) + ")";
+}
+
 }  // namespace tc

@@ -18,5 +18,10 @@ std::string request_filter_expression(std::span<const uint16_t> ports, std::span
 // intercept's capture of the target's replies (assistant mode):
 // "tcp and (src port P or ...)"; no ports: "tcp".
 std::string reply_filter_expression(std::span<const uint16_t> ports);
+// With the answer comparison on, tcpcopy's capture also takes the online
+// server's answers: "(requests) or (tcp and (src port P ...) [and (src host
+// A ...)])".
+std::string request_and_answer_filter_expression(std::span<const uint16_t> ports,
+                                                 std::span<const IpAddress> addresses);
 
 }  // namespace tc

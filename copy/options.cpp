@@ -5,6 +5,8 @@
 #include <net/if.h>
 
 #include <charconv>
+#include <optional>
+#include <string_view>
 #include <limits>
 
 #include "common/pcap_io.h"
@@ -43,6 +45,14 @@ enum LongOnly : int {
   kMovePorts,
   kSynRetries,
   kReplyInterface,
+  kCompare,
+  kCompareLog,
+  kCompareAll,
+  kCompareReport,
+  kCompareProtocol,
+  kCompareSizeTolerance,
+  kCompareSlower,
+  kCompareSessions,
 };
 
 constexpr const char* kShortOptions = ":x:s:p:C:M:D:t:k:R:m:OLl:dP:hvn:f:r:g::c:H:i:F:B:S:o:a:I:";
@@ -83,6 +93,14 @@ const option kLongOptions[] = {
     {"check", no_argument, nullptr, kCheck},
     {"secret-file", required_argument, nullptr, kSecretFile},
     {"reply-interface", required_argument, nullptr, kReplyInterface},
+    {"compare", no_argument, nullptr, kCompare},
+    {"compare-log", required_argument, nullptr, kCompareLog},
+    {"compare-all", required_argument, nullptr, kCompareAll},
+    {"compare-report", required_argument, nullptr, kCompareReport},
+    {"compare-protocol", required_argument, nullptr, kCompareProtocol},
+    {"compare-size-tolerance", required_argument, nullptr, kCompareSizeTolerance},
+    {"compare-slower", required_argument, nullptr, kCompareSlower},
+    {"compare-sessions", required_argument, nullptr, kCompareSessions},
     {"interface", required_argument, nullptr, 'i'},
     {"filter", required_argument, nullptr, 'F'},
     {"buffer-size", required_argument, nullptr, 'B'},
@@ -220,6 +238,100 @@ std::string check_link_options(unsigned given) {
   return {};
 }
 
+// ------------------------------------------ answer comparison
+
+bool is_compare_option(int c) { return c >= kCompare && c <= kCompareSessions; }
+
+std::optional<compare::ProtocolChoice> parse_protocol_name(std::string_view name) {
+  if (name == "auto") return compare::ProtocolChoice::kAuto;
+  if (name == "http") return compare::ProtocolChoice::kHttp;
+  if (name == "redis") return compare::ProtocolChoice::kRedis;
+  if (name == "bytes") return compare::ProtocolChoice::kBytes;
+  return std::nullopt;
+}
+
+// "http" or "80=http,6379=redis[,auto]": a bare name applies to every port
+// not named.
+bool parse_compare_protocol(std::string_view text, CompareOptions& out) {
+  out.protocol_by_port.clear();
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const size_t eq = item.find('=');
+    const auto choice = parse_protocol_name(eq == std::string_view::npos ? item : item.substr(eq + 1));
+    if (!choice) return false;
+    if (eq == std::string_view::npos) {
+      out.protocol = *choice;
+      continue;
+    }
+    uint16_t port = 0;
+    const std::string port_text(item.substr(0, eq));
+    if (!parse_number<uint16_t>(port_text.c_str(), 1, 65535, port)) return false;
+    out.protocol_by_port.emplace_back(port, *choice);
+  }
+  return true;
+}
+
+// "A" or "A,B": a number and an optional second one.
+template <typename T1, typename T2>
+bool parse_pair(const char* v, T1 lo1, T1 hi1, T1& first, T2 lo2, T2 hi2, T2& second) {
+  const std::string_view text(v);
+  const size_t comma = text.find(',');
+  const std::string a(text.substr(0, comma));
+  if (!parse_number<T1>(a.c_str(), lo1, hi1, first)) return false;
+  if (comma == std::string_view::npos) return true;
+  const std::string b(text.substr(comma + 1));
+  return parse_number<T2>(b.c_str(), lo2, hi2, second);
+}
+
+std::string parse_compare_option(int c, const char* v, CompareOptions& out) {
+  out.enabled = true;
+  switch (c) {
+    case kCompare: break;
+    case kCompareLog:
+      if (*v == '\0') return bad("--compare-log", v, "expected a file name");
+      out.log_file = v;
+      break;
+    case kCompareAll:
+      if (*v == '\0') return bad("--compare-all", v, "expected a file name");
+      out.all_file = v;
+      break;
+    case kCompareReport:
+      if (*v == '\0') return bad("--compare-report", v, "expected a file name");
+      out.report_file = v;
+      break;
+    case kCompareProtocol:
+      if (!parse_compare_protocol(v, out))
+        return bad("--compare-protocol", v, "expected auto, http, redis or bytes, or PORT=PROTOCOL[,...]");
+      break;
+    case kCompareSizeTolerance: {
+      uint32_t percent = 10;
+      uint32_t bytes = 64;
+      if (!parse_pair<uint32_t, uint32_t>(v, 0, 10000, percent, 0, 1u << 30, bytes))
+        return bad("--compare-size-tolerance", v, "expected PERCENT[,BYTES], 0-10000 and 0-1073741824");
+      out.tolerances.size_ratio = percent / 100.0;
+      out.tolerances.size_bytes = bytes;
+      break;
+    }
+    case kCompareSlower: {
+      double ratio = 2.0;
+      uint32_t ms = 50;
+      if (!parse_pair<double, uint32_t>(v, 1.0, 1000.0, ratio, 0, 3600000, ms))
+        return bad("--compare-slower", v, "expected RATIO[,MS], a ratio 1-1000 and 0-3600000 ms");
+      out.tolerances.slower_ratio = ratio;
+      out.tolerances.slower_ms = ms;
+      break;
+    }
+    case kCompareSessions:
+      if (!parse_number<uint32_t>(v, 1, 1u << 22, out.sessions))
+        return bad("--compare-sessions", v, "expected 1-4194304");
+      break;
+    default: return "internal: not a compare option";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string copy_usage() {
@@ -309,6 +421,25 @@ Offline replay:
   -I, --idle-threshold MS    cut gaps between packets longer than MS to MS
       --repeat N             replay the file N times, 1-1000000 (default 1)
 
+Answer comparison (off unless one of these is given):
+      --compare              compare each exchange (request, then answer) with
+                             the online server's answer: counters, metrics
+      --compare-log FILE     write the exchanges that differ, JSON Lines
+      --compare-all FILE     write every exchange compared, JSON Lines
+      --compare-report FILE  keep an HTML report in FILE, rewritten every few
+                             seconds and at exit
+      --compare-protocol P   how answers are read: auto (from each session's
+                             first bytes, the default), http, redis or bytes;
+                             or per online port: 80=http,6379=redis
+      --compare-size-tolerance PCT[,BYTES]
+                             sizes differ beyond PCT% of online's size and
+                             BYTES bytes (default 10,64)
+      --compare-slower RATIO[,MS]
+                             slower beyond RATIO times online's latency and MS
+                             milliseconds more (default 2,50)
+      --compare-sessions N   sessions compared at once, 1-4194304 (default 16384);
+                             more are replicated but not compared
+
 Resources:
   -m, --memory MB            cap on buffered client payload (default 512)
       --max-sessions N       cap on concurrent sessions (default 262144). When
@@ -353,6 +484,10 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
   unsigned link_given = 0;
   while ((c = getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
     const char* v = optarg;
+    if (is_compare_option(c)) {
+      if (std::string err = parse_compare_option(c, v, out.compare); !err.empty()) return fail(err);
+      continue;
+    }
     if (is_link_option(c)) {
       if (std::string err = parse_link_option(c, v, out.link, link_given); !err.empty()) return fail(err);
       continue;
@@ -526,6 +661,8 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
     if (!list) return fail("invalid value '" + intercepts + "' for -s/--intercept: " + err);
     out.intercepts = *list;
   }
+  // The comparison reads the first bytes of the target's answers.
+  if (out.compare.enabled) out.reply_prefix = compare::kAnswerPrefix;
   if (out.daemon && !out.log_file.empty() && out.log_file.front() != '/')
     return fail("invalid value '" + out.log_file + "' for -l/--log: a daemon needs an absolute path");
   return r;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/mac_address.h"
 #include "common/process/sched_policy.h"
+#include "copy/compare/compare_options.h"
 #include "copy/engine/engine_config.h"
 
 namespace tc {
@@ -33,6 +34,7 @@ struct LinkOptions {
 struct CopyOptions {
   EngineConfig engine;
   LinkOptions link;
+  CompareOptions compare;
   std::vector<Endpoint> intercepts;
   size_t connections = 2;            // -C, per intercept
   std::string log_file;              // -l; empty: stderr
@@ -50,8 +52,8 @@ struct CopyOptions {
   std::string secret_file;           // --secret-file; empty: no authentication
   std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
   // Payload bytes of each target reply to get after its headers (from
-  // intercept, or kept by the reply capture); 0: headers only. No option
-  // sets it yet: the --compare-* options will, when comparison is on.
+  // intercept, or kept by the reply capture); 0: headers only. Set by the
+  // parser when a comparison is on.
   uint16_t reply_prefix = 0;
 };
 

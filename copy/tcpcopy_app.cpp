@@ -4,6 +4,7 @@
 
 #include "common/counters.h"
 #include "common/pcap_filter.h"
+#include "copy/capture/answer_capture.h"
 #include "copy/capture/pcap_capture.h"
 #include "copy/capture/pcap_file_replay.h"
 #include "copy/capture/raw_capture.h"
@@ -18,6 +19,9 @@ struct IoBackends {
   std::vector<std::unique_ptr<CaptureSource>> captures;
   std::unique_ptr<PacketSender> sender;
   PcapFileReplay* replay = nullptr;
+  // The online server's answers, when the requests' capture does not
+  // already see both directions (raw sockets see only arriving packets).
+  std::unique_ptr<CaptureSource> answers;
   std::string capture_text;
   std::string send_text;
 };
@@ -58,7 +62,9 @@ IoBackends make_backends(const CopyOptions& options) {
   } else if (!link.capture_interfaces.empty()) {
     PcapCaptureOptions c;
     c.interfaces = link.capture_interfaces;
-    c.filter = link.filter.empty() ? request_filter_expression(ports, addresses) : link.filter;
+    if (!link.filter.empty()) c.filter = link.filter;
+    else if (options.compare.enabled) c.filter = request_and_answer_filter_expression(ports, addresses);
+    else c.filter = request_filter_expression(ports, addresses);
     c.snaplen = link.snaplen;
     c.buffer_bytes = link.buffer_mb << 20;
     auto capture = std::make_unique<PcapCapture>(c);
@@ -75,6 +81,10 @@ IoBackends make_backends(const CopyOptions& options) {
       io.captures.push_back(std::make_unique<RawCapture>(c));
     }
     io.capture_text = std::string("raw socket") + (want_v4 && want_v6 ? "s (IPv4, IPv6)" : want_v6 ? " (IPv6)" : "");
+    if (options.compare.enabled) {
+      io.answers = std::make_unique<AnswerCapture>(ports);
+      io.capture_text += "; online answers: packet socket on every interface";
+    }
   }
 
   if (!link.output_interface.empty()) {
@@ -104,9 +114,16 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     : options_(options), log_(log), pacer_(options.batch_wait), now_(monotonic_now()) {
   IoBackends io = make_backends(options);
   captures_ = std::move(io.captures);
+  answers_ = std::move(io.answers);
   sender_ = std::move(io.sender);
   replay_ = io.replay;
   TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
+  if (options.compare.enabled) {
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    comparison_ = std::make_unique<compare::Comparison>(
+        options.compare, std::chrono::duration_cast<Duration>(wall) - monotonic_now());
+    tracker_ = &comparison_->tracker();
+  }
 
   if (!options.reply_interfaces.empty()) {
     start_reply_capture();
@@ -116,7 +133,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     link.secret = options.secret;
     link.reply_prefix = options.reply_prefix;
     link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
-    engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_);
+    engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_, tracker_);
     // A full sender sends before the end of the turn; registrations go first.
     sender_->set_before_send([this] { link_->flush(); });
   }
@@ -128,9 +145,17 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
       c->drain(*this);
     });
   }
+  if (answers_) {
+    loop_.add(answers_->fd(), EPOLLIN, [this](uint32_t) {
+      now_ = monotonic_now();
+      answers_->drain(answer_handler_);
+    });
+  }
   if (options.metrics) {
+    MetricsServer::AppendText append;
+    if (comparison_) append = [this](std::string& out) { comparison_->write_prometheus(out); };
     metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "tcpcopy",
-                                               [this](CounterSink& sink) { report(sink); });
+                                               [this](CounterSink& sink) { report(sink); }, std::move(append));
     TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options.metrics->to_string().c_str());
   }
 }
@@ -146,7 +171,7 @@ void TcpcopyApp::start_reply_capture() {
   r.payload_prefix = options_.reply_prefix;
   reply_capture_ = std::make_unique<ReplyCapture>(r);
   TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
-  engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_);
+  engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_, tracker_);
   loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); });
   if (replay_) {
     TC_LOG(log_, kInfo, "offline replay starts");
@@ -155,6 +180,37 @@ void TcpcopyApp::start_reply_capture() {
 }
 
 void TcpcopyApp::on_packet(std::span<const uint8_t> packet) { engine_->on_captured(packet, now_); }
+
+void TcpcopyApp::AnswerHandler::on_packet(std::span<const uint8_t> packet) {
+  app.engine_->on_online_answer(packet, app.now_);
+}
+
+compare::ReportLedger TcpcopyApp::ledger() const {
+  const EngineCounters& c = engine_->counters();
+  compare::ReportLedger l;
+  l.packets_captured = c.packets_captured;
+  l.requests_captured = c.requests_captured;
+  l.sessions_replicated = c.sessions_created;
+  l.requests_sent = c.requests_replicated;
+  l.generated_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  for (size_t i = 0; i < c.requests_undelivered.size(); ++i)
+    if (c.requests_undelivered[i] > 0)
+      l.lost.emplace_back(std::string("requests_undelivered ") + to_string(static_cast<UndeliveredReason>(i)),
+                          c.requests_undelivered[i]);
+  for (size_t i = 0; i < c.sessions_lost.size(); ++i)
+    if (c.sessions_lost[i] > 0) l.lost.emplace_back(std::string("sessions_lost ") + to_string(static_cast<LostReason>(i)), c.sessions_lost[i]);
+  for (size_t i = 0; i < c.skipped.size(); ++i)
+    if (c.skipped[i] > 0) l.lost.emplace_back(std::string("packets_skipped ") + to_string(static_cast<SkipReason>(i)), c.skipped[i]);
+  for (size_t i = 1; i < c.malformed.size(); ++i)
+    if (c.malformed[i] > 0) l.lost.emplace_back(std::string("packets_malformed ") + to_string(static_cast<ParseError>(i)), c.malformed[i]);
+  return l;
+}
+
+void TcpcopyApp::log_comparison_errors() {
+  if (!comparison_) return;
+  if (std::string err = comparison_->take_error(); !err.empty()) TC_LOG(log_, kError, "comparison: %s", err.c_str());
+}
 
 void TcpcopyApp::on_reply(std::span<const uint8_t> header) {
   now_ = monotonic_now();
@@ -227,12 +283,17 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     loop_.run_once(timeout);
     now_ = monotonic_now();
     engine_->on_tick(now_);
+    if (comparison_) {
+      comparison_->on_tick(now_, ledger());
+      log_comparison_errors();
+    }
     if (link_) link_->tick(now_);
     end_of_turn();
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));
     if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
       TC_LOG(log_, kInfo, "counters: %s", counters_line(false).c_str());
+      if (comparison_) TC_LOG(log_, kInfo, "comparison: %s", comparison_->summary_line().c_str());
       next_stats = now_ + options_.stats_interval;
     }
     if (replay_complete()) {
@@ -245,6 +306,11 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     }
   }
   end_of_turn();
+  if (comparison_) {
+    comparison_->finish(ledger());
+    log_comparison_errors();
+    TC_LOG(log_, kInfo, "comparison: %s", comparison_->summary_line().c_str());
+  }
 }
 
 // What the pacer weighs a turn by: its replies when it had any, as they
@@ -265,6 +331,8 @@ void TcpcopyApp::report(CounterSink& sink) const {
   sink.gauge("sessions_active", "", engine_->active_sessions());
   sink.gauge("buffered_segments", "", engine_->buffered_segments());
   for (const auto& c : captures_) c->report(sink);
+  if (answers_) answers_->report(sink);
+  if (comparison_) comparison_->report(sink);
   sender_->report(sink);
   if (link_) link_->report(sink);
   if (reply_capture_) reply_capture_->report(sink);

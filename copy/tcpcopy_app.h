@@ -15,6 +15,7 @@
 #include "common/metrics_server.h"
 #include "common/turn_pacer.h"
 #include "copy/capture/capture_source.h"
+#include "copy/compare/comparison.h"
 #include "copy/control/intercept_link.h"
 #include "copy/engine/session_engine.h"
 #include "copy/options.h"
@@ -52,8 +53,18 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   void on_link_up() override;
 
  private:
+  // Online answers go to the engine's comparison, not to its capture.
+  struct AnswerHandler final : PacketHandler {
+    TcpcopyApp& app;
+    explicit AnswerHandler(TcpcopyApp& a) : app(a) {}
+    void on_packet(std::span<const uint8_t> packet) override;
+  };
+
   void end_of_turn();
   void start_reply_capture();
+  // The replication figures for the comparison report.
+  compare::ReportLedger ledger() const;
+  void log_comparison_errors();
   // Offline replay: true once the file is done and its sessions ended (or
   // the target stayed silent for the session timeout).
   bool replay_complete();
@@ -66,6 +77,10 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   TimePoint now_;
   // One per IP version with raw sockets; one for libpcap or a file.
   std::vector<std::unique_ptr<CaptureSource>> captures_;
+  std::unique_ptr<CaptureSource> answers_;  // the online answers, with raw sockets and a comparison
+  AnswerHandler answer_handler_{*this};
+  std::unique_ptr<compare::Comparison> comparison_;  // --compare*
+  compare::ExchangeTracker* tracker_ = nullptr;      // its tracker, for the engine
   std::unique_ptr<PacketSender> sender_;
   PcapFileReplay* replay_ = nullptr;  // in captures_, in offline replay
   std::unique_ptr<InterceptLink> link_;           // -s; else:

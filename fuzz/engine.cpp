@@ -10,6 +10,7 @@
 
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
+#include "copy/compare/exchange_tracker.h"
 #include "copy/engine/session_engine.h"
 #include "fuzz/fuzz_target.h"
 
@@ -76,6 +77,20 @@ class CheckingRegistrar : public SessionRegistrar {
   std::map<uint16_t, int> live;
 };
 
+// What the comparison reports must be sane whatever the packets were.
+class CheckingSink : public compare::ExchangeSink {
+ public:
+  void on_exchange(const compare::ExchangeRecord& r) override {
+    TC_FUZZ_CHECK(r.online.seen || r.online.bytes == 0);
+    TC_FUZZ_CHECK(r.target.seen || r.target.bytes == 0);
+    TC_FUZZ_CHECK(r.online.ms < 0 || r.online.ms <= 1e9);
+    TC_FUZZ_CHECK(r.target.ms < 0 || r.target.ms <= 1e9);
+    TC_FUZZ_CHECK(r.request.len <= compare::kRequestPrefix);
+    ++records;
+  }
+  uint64_t records = 0;
+};
+
 struct Client {
   IpAddress addr;
   uint16_t port;
@@ -108,7 +123,9 @@ TC_FUZZ_TARGET(engine) {
   out.mtu = cfg.mtu;
   CheckingRegistrar reg;
   TimePoint now{std::chrono::seconds(1000)};
-  SessionEngine engine(cfg, out, reg, now);
+  CheckingSink sink;
+  compare::ExchangeTracker tracker(4, sink, Duration{0}, std::chrono::seconds(3));
+  SessionEngine engine(cfg, out, reg, now, &tracker);
   const size_t max_segments = cfg.buffer_bytes / SegmentPool::kFootprint;
 
   std::array<Client, 4> clients{};
@@ -126,6 +143,7 @@ TC_FUZZ_TARGET(engine) {
       case 0: {  // raw bytes as a captured packet
         const auto b = in.bytes(in.u16() % 2048);
         engine.on_captured(b, now);
+        engine.on_online_answer(b, now);
         break;
       }
       case 1:
@@ -156,6 +174,20 @@ TC_FUZZ_TARGET(engine) {
         engine.on_captured(std::span<const uint8_t>(packet.data(), n), now);
         if ((s.flags & tcpflag::kSyn) == 0) c.seq += static_cast<uint32_t>(payload.size());
         else c.seq += 1;
+        if (how & 128) {  // the online server's answer, as the answer capture sees it
+          TcpSegmentSpec a;
+          a.src = s.dst;
+          a.dst = c.addr;
+          a.sport = s.dport;
+          a.dport = c.port;
+          a.seq = c.ack - in.u8();
+          a.ack = c.seq;
+          a.flags = in.u8();
+          payload.assign(in.u16() % 3000, 'o');
+          a.payload = payload;
+          const size_t m = build_tcp_packet(a, packet);
+          if (m > 0) engine.on_online_answer(std::span<const uint8_t>(packet.data(), m - payload.size() + std::min<size_t>(payload.size(), 64)), now);
+        }
         break;
       }
       case 3:
@@ -190,8 +222,8 @@ TC_FUZZ_TARGET(engine) {
         const size_t n = build_tcp_packet(s, packet);
         if (n == 0) break;
         c.target_seq += static_cast<uint32_t>(payload.size()) + ((s.flags & (tcpflag::kSyn | tcpflag::kFin)) ? 1 : 0);
-        // intercept forwards the headers only.
-        engine.on_reply(std::span<const uint8_t>(packet.data(), n - payload.size()), now);
+        // intercept forwards the headers and the first payload bytes.
+        engine.on_reply(std::span<const uint8_t>(packet.data(), n - payload.size() + std::min<size_t>(payload.size(), 64)), now);
         if (in.flag()) engine.flush();
         break;
       }
@@ -203,6 +235,7 @@ TC_FUZZ_TARGET(engine) {
         const uint8_t how = in.u8();
         now += (how & 1) ? Duration(std::chrono::seconds(in.u8() % 64)) : Duration(std::chrono::milliseconds(in.u16() % 4096));
         engine.on_tick(now);
+        tracker.on_tick(now);
         break;
       }
       case 7: engine.flush(); break;
@@ -228,5 +261,6 @@ TC_FUZZ_TARGET(engine) {
   }
   TC_FUZZ_CHECK(engine.active_sessions() == 0);
   TC_FUZZ_CHECK(engine.buffered_segments() == 0);
+  TC_FUZZ_CHECK(tracker.counters().tracks_open == 0);  // every compared session ended with its copy
   return 0;
 }

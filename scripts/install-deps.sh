@@ -11,7 +11,7 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-dev
   libnetfilter-queue-dev libmnl-dev libpcap-dev libssl-dev libgtest-dev googletest
   iproute2 iptables nftables
-  nginx-light redis-server redis-tools wrk curl
+  nginx-light redis-server redis-tools wrk curl python3
   tcpdump procps ethtool
   rpm systemd man-db lintian rpmlint logrotate
   chromium

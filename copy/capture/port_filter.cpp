@@ -100,6 +100,54 @@ std::vector<sock_filter> build_tcp_port_filter(std::span<const uint16_t> ports) 
   return p;
 }
 
+std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, uint32_t snaplen) {
+  std::vector<uint16_t> port_list(ports.begin(), ports.end());
+  std::sort(port_list.begin(), port_list.end());
+  port_list.erase(std::unique(port_list.begin(), port_list.end()), port_list.end());
+  constexpr uint32_t kEtherIpv4 = 0x0800;
+  constexpr uint32_t kEtherIpv6 = 0x86dd;
+  constexpr uint32_t kPacketOutgoing = 4;  // PACKET_OUTGOING
+  constexpr uint32_t kIpv6NextHeader = 6;
+  constexpr uint32_t kIpv6TcpSrcPort = 40;
+  auto source_ports = [&](std::vector<sock_filter>& p) {
+    if (port_list.empty()) {
+      p.push_back(stmt(kRet, snaplen));
+      return;
+    }
+    for (uint16_t port : port_list) {
+      p.push_back(jump(kJeq, port, 0, 1));
+      p.push_back(stmt(kRet, snaplen));
+    }
+    p.push_back(stmt(kRet, 0));
+  };
+  std::vector<sock_filter> p;
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+  p.push_back(jump(kJeq, kPacketOutgoing, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)));
+  p.push_back(jump(kJeq, kEtherIpv4, 1, 0));
+  const size_t to_v6 = p.size();
+  p.push_back(stmt(kJa, 0));  // patched: to the IPv6 section
+  p.push_back(stmt(kLdAbsB, kIpProtoOffset));
+  p.push_back(jump(kJeq, kProtoTcp, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsH, kIpFragOffset));
+  p.push_back(jump(kJset, kFragOffsetMask, 0, 1));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdxMsh, 0));
+  p.push_back(stmt(kLdIndH, 0));  // the TCP source port
+  source_ports(p);
+  p[to_v6].k = static_cast<uint32_t>(p.size() - to_v6 - 1);
+  p.push_back(jump(kJeq, kEtherIpv6, 1, 0));  // A still holds the protocol
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsB, kIpv6NextHeader));
+  p.push_back(jump(kJeq, kProtoTcp, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsH, kIpv6TcpSrcPort));
+  source_ports(p);
+  return p;
+}
+
 std::vector<sock_filter> build_reject_all_filter() { return {stmt(kRet, 0)}; }
 
 }  // namespace tc

@@ -34,6 +34,13 @@ std::vector<sock_filter> build_port_filter(std::span<const uint16_t> ports,
 // IPv6 header and its extension headers off).
 std::vector<sock_filter> build_tcp_port_filter(std::span<const uint16_t> ports);
 
+// For the online answers (comparison): a program for a packet socket of
+// type SOCK_DGRAM, whose filter sees packets from the network header on,
+// that accepts packets the host sends (PACKET_OUTGOING) that are IPv4 or
+// IPv6 TCP (IPv4: not a later fragment; IPv6: TCP as the first next header)
+// from one of `ports` (empty: any), keeping their first `snaplen` bytes.
+std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, uint32_t snaplen);
+
 // A program that accepts nothing: attached first, so packets that arrive
 // before the real filter can be flushed.
 std::vector<sock_filter> build_reject_all_filter();

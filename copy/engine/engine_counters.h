@@ -70,6 +70,7 @@ inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<U
   COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
   REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
   REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
+  COUNTER(requests_captured, "requests_captured", "", "Client requests seen online (a pipelined batch counts once)") \
   COUNTER(requests_replicated, "requests_replicated", "", "Client requests the target acknowledged (the segment each starts with)") \
   REASONS(requests_undelivered, "requests_undelivered", UndeliveredReason, 0, "Captured client requests the target never acknowledged, by why their session ended") \
   COUNTER(packets_sent, "packets_sent", "", "Packets sent toward the target")                         \
@@ -79,6 +80,7 @@ inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<U
   COUNTER(fin_retransmits, "fin_retransmits", "", "Timer retransmissions of FINs")                    \
   COUNTER(fast_retransmits, "fast_retransmits", "", "Retransmissions on duplicate ACKs")              \
   COUNTER(output_full, "packets_dropped", "output_full", "Packets dropped because the sender had no buffer") \
+  COUNTER(malformed_answers, "online_answers_malformed", "", "Captured online answers that failed to parse") \
   COUNTER(replies, "replies", "", "Reply headers received from intercept")                            \
   COUNTER(replies_malformed, "replies_malformed", "", "Reply headers that failed to parse")           \
   COUNTER(replies_bad_flags, "replies_bad_flags", "", "Reply headers with a flag combination no TCP sends") \

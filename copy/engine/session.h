@@ -74,6 +74,11 @@ struct Session {
 
   RequestPacer pacer;
 
+  // Answer comparison (copy 0 only): the session's handle in the
+  // ExchangeTracker, and where the target's output starts.
+  uint32_t compare = UINT32_MAX;
+  uint32_t target_base = 0;
+
   // Timers.
   uint8_t retries = 0;
   Duration rto{};

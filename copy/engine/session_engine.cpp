@@ -42,9 +42,11 @@ constexpr uint16_t kMaxReorderSegments = 256;
 
 }  // namespace
 
-SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now)
+SessionEngine::SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now,
+                             compare::ExchangeTracker* tracker)
     : config_(std::move(config)),
       registrar_(registrar),
+      tracker_(tracker),
       table_(config_.max_sessions),
       pool_(config_.buffer_bytes),
       wheel_(config_.max_sessions, kWheelTick, kWheelSlots, now),
@@ -71,6 +73,10 @@ void SessionEngine::on_captured(std::span<const uint8_t> packet, TimePoint now) 
     return;
   }
   const Transfer* t = config_.transfers.find(pkt.dst, pkt.dport);
+  if (!t && tracker_ && config_.transfers.find(pkt.src, pkt.sport)) {
+    on_online_answer(packet, now);  // a capture of both directions (-i, a file)
+    return;
+  }
   if (!t || t->target.addr.is_v4() != pkt.src.is_v4()) {
     ++counters_.skipped[static_cast<size_t>(SkipReason::kNotTransfer)];
     return;
@@ -88,6 +94,33 @@ void SessionEngine::on_captured(std::span<const uint8_t> packet, TimePoint now) 
       handle_client_packet(table_.at(slot), slot, pkt, now);
     }
   }
+}
+
+// The online server's answer to a client, captured leaving the online host
+// (or read from a capture file): offsets in its output count from the
+// client's first ack, as the request pacer's do.
+void SessionEngine::on_online_answer(std::span<const uint8_t> packet, TimePoint now) {
+  if (!tracker_) return;
+  TcpPacket pkt;
+  if (TcpPacket::parse(packet, pkt, Extent::kHeadersOnly) != ParseError::kNone || !valid_tcp_flags(pkt.flags)) {
+    ++counters_.malformed_answers;
+    return;
+  }
+  const Transfer* t = config_.transfers.find(pkt.src, pkt.sport);
+  if (!t || pkt.syn()) return;
+  const SessionKey origin{pkt.dst, t->target.addr, pkt.dport, t->target.port};
+  const uint32_t slot = table_.find_origin(origin, 0);
+  Session* s = slot == SessionTable<Session>::kNil ? nullptr : &table_.at(slot);
+  if (!s || s->compare == compare::ExchangeTracker::kNone || !s->pacer.have_ref_ack) {
+    tracker_->online_answer(compare::ExchangeTracker::kNone, 0, 0, {}, now);  // counted as unmatched
+    return;
+  }
+  if (pkt.rst()) {
+    tracker_->online_reset(s->compare);
+    return;
+  }
+  if (pkt.payload_len > 0)
+    tracker_->online_answer(s->compare, pkt.seq - s->pacer.online_base, pkt.payload_len, pkt.payload, now);
 }
 
 // -r/-g: a session is chosen by a hash of its origin, so every packet of it
@@ -168,6 +201,7 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   Session& s = table_.at(slot);
   lru_.move_to_back(slot);
   ++counters_.sessions_created;
+  if (tracker_ && copy == 0) s.compare = tracker_->open(origin, pkt.dport, now);
   s.last_activity = s.last_reply = now;
   s.rto = config_.initial_rto;
   if (syn) {
@@ -304,19 +338,28 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
     } else if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
       ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
     } else {
-      if (flags & Segment::kRequestStart) ++s.pacer.requests_seen;
+      if (flags & Segment::kRequestStart) {
+        ++s.pacer.requests_seen;
+        ++counters_.requests_captured;
+      }
       if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
         ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
         lose(s, slot, LostReason::kNoBuffer, now);
         return;
       }
+      if (s.compare != compare::ExchangeTracker::kNone)
+        tracker_->client_data(s.compare, pkt.seq, pkt.payload, flags & Segment::kRequestStart, expect, now);
     }
   }
+  if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
+    tracker_->client_ack(s.compare, s.pacer.online_output(pkt.ack));
   if (pkt.fin() && !s.fin_captured) {
     s.fin_captured = true;
     s.fin_seq = pkt.seq + pkt.payload_len;
     s.fin_hold = moved && !has_data && config_.hold_requests;
     s.fin_expect = moved ? s.pacer.online_output(pkt.ack) : 0;
+    if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
+      tracker_->client_fin(s.compare, s.pacer.online_output(pkt.ack));
   }
   try_send(s, slot, now);
   if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
@@ -376,6 +419,7 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   s.last_activity = now;
   lru_.move_to_back(slot);
   if (pkt.rst()) {
+    if (s.compare != compare::ExchangeTracker::kNone) tracker_->target_reset(s.compare);
     if (s.state == SessionState::kSynSent) {
       lose(s, slot, LostReason::kTargetRefused, now);
     } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
@@ -414,7 +458,7 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
     return;
   }
   if (s.state != SessionState::kSynSent) return;
-  s.rcv_nxt = pkt.seq + 1;
+  s.rcv_nxt = s.target_base = pkt.seq + 1;
   s.ts_ok = s.client_ts && pkt.options.has_timestamp;
   if (s.ts_ok) s.ts_recent = pkt.options.ts_val;
   const bool wscale_ok = s.client_wscale >= 0 && pkt.options.wscale >= 0;
@@ -488,6 +532,8 @@ void SessionEngine::handle_ack(Session& s, const TcpPacket& pkt, TimePoint now) 
   if (s.snd_wnd > 0) s.persist_deadline = {};
   if (s.ts_ok && pkt.options.has_timestamp && seq_ge(pkt.options.ts_val, s.ts_recent))
     s.ts_recent = pkt.options.ts_val;
+  if (s.compare != compare::ExchangeTracker::kNone && pkt.payload_len > 0)
+    tracker_->target_answer(s.compare, pkt.seq - s.target_base, pkt.payload_len, pkt.payload, now);
   const uint32_t seg_len = pkt.payload_len + (pkt.fin() ? 1 : 0);
   if (seg_len == 0) return;
   const uint32_t end = pkt.seq + seg_len;
@@ -537,6 +583,12 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
         std::min({s.segments.run_end(pool_, g, s.snd_nxt, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
     if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
     if (fresh) {
+      if (s.compare != compare::ExchangeTracker::kNone) {
+        if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt)
+          tracker_->target_request(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u), now);
+        else
+          tracker_->target_data_sent(s.compare, now);
+      }
       s.pacer.request_sent();
       counters_.bytes_sent += len;
     }
@@ -727,7 +779,14 @@ void SessionEngine::maybe_complete(Session& s, uint32_t slot, TimePoint now) {
   }
 }
 
+void SessionEngine::end_comparison(Session& s) {
+  if (s.compare == compare::ExchangeTracker::kNone) return;
+  tracker_->close(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u));
+  s.compare = compare::ExchangeTracker::kNone;
+}
+
 void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
+  end_comparison(s);
   s.state = SessionState::kClosed;
   s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
@@ -758,6 +817,7 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   // the target retransmitting its FIN, holding the 4-tuple the next copy
   // needs.
   if (s.ack_pending) send_ack(s);
+  end_comparison(s);
   if (s.registered) registrar_.unregister_session(s.key);
   const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
   lru_.remove(slot);

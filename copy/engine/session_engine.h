@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/timer_wheel.h"
+#include "copy/compare/exchange_tracker.h"
 #include "copy/engine/engine_config.h"
 #include "copy/engine/engine_counters.h"
 #include "copy/engine/packet_emitter.h"
@@ -30,11 +31,18 @@ namespace tc {
 
 class SessionEngine {
  public:
-  SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now);
+  // `tracker`: compares each exchange of copy 0 with the online answer
+  // (null: comparison off).
+  SessionEngine(EngineConfig config, PacketOutput& out, SessionRegistrar& registrar, TimePoint now,
+                compare::ExchangeTracker* tracker = nullptr);
 
   // A packet captured online (starting at its IP header).
   void on_captured(std::span<const uint8_t> packet, TimePoint now);
-  // An IP + TCP header of a target reply, from an intercept.
+  // A packet the online server sent to a client (starting at its IP header;
+  // the payload may be cut short), for the comparison.
+  void on_online_answer(std::span<const uint8_t> packet, TimePoint now);
+  // An IP + TCP header of a target reply, from an intercept (the first
+  // payload bytes may follow).
   void on_reply(std::span<const uint8_t> header, TimePoint now);
   // Sends the acks that replies made due; call after each batch of replies.
   void flush();
@@ -90,8 +98,12 @@ class SessionEngine {
   // Makes room in a full table; false when no session may go.
   bool evict_one(TimePoint now);
 
+  // Reports the end of a session's exchanges to the tracker.
+  void end_comparison(Session& s);
+
   EngineConfig config_;
   SessionRegistrar& registrar_;
+  compare::ExchangeTracker* tracker_;
   SessionTable<Session> table_;
   SegmentPool pool_;
   TimerWheel wheel_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <vector>
 
 #include "fake_reply_sink.h"
@@ -262,7 +263,8 @@ TEST_F(RouteTableTest, FullConnectionShedsAndCounts) {
 TEST_F(RouteTableTest, PayloadPrefixTravelsWithTheHeaders) {
   RouteTable rt(config());
   std::vector<uint8_t> bytes = header(3);
-  bytes.insert(bytes.end(), {'H', 'T', 'T', 'P'});
+  bytes.reserve(bytes.size() + 4);  // appended one by one: GCC 12 at -O2 warns on a range insert here
+  for (const char c : std::string_view("HTTP")) bytes.push_back(static_cast<uint8_t>(c));
   const RoutedReply reply{bytes, 40};
   rt.on_reply(key(1), reply, t0, sink);  // parked: no route yet
   rt.connection_up(1, kCopyHost, 7);

@@ -119,6 +119,7 @@ struct Reply {
   uint16_t dport = kClientPort;
   IpAddress dst = kClient;
   uint32_t prefix = 0;  // payload bytes kept after the headers
+  std::string head;     // the payload's first bytes, kept after the headers too
 };
 
 inline std::vector<uint8_t> reply_header(const Reply& r) {
@@ -137,11 +138,33 @@ inline std::vector<uint8_t> reply_header(const Reply& r) {
   s.mss = r.mss;
   s.wscale = r.wscale;
   std::vector<uint8_t> payload(r.payload_len, 'r');
+  std::copy_n(r.head.begin(), std::min<size_t>(r.head.size(), payload.size()), payload.begin());
   s.payload = payload;
   std::vector<uint8_t> out(70000);
   const size_t n = build_tcp_packet(s, out);
   const size_t header_len = n - r.payload_len;
-  out.resize(header_len + std::min(r.prefix, r.payload_len));  // the IP header keeps the whole length
+  // the IP header keeps the whole length
+  out.resize(header_len + std::min<size_t>(std::max<size_t>(r.prefix, r.head.size()), r.payload_len));
+  return out;
+}
+
+// An online server -> client packet as captured leaving the online host:
+// `data` is the whole payload; `keep` of its bytes are present.
+inline std::vector<uint8_t> online_answer_packet(uint32_t seq, uint32_t ack, const std::string& data,
+                                                 size_t keep = 64, uint8_t flags = tcpflag::kAck | tcpflag::kPsh) {
+  TcpSegmentSpec s;
+  s.src = kOnline;
+  s.dst = kClient;
+  s.sport = 80;
+  s.dport = kClientPort;
+  s.seq = seq;
+  s.ack = ack;
+  s.flags = flags;
+  s.window = 502;
+  s.payload = std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  std::vector<uint8_t> out(70000);
+  const size_t n = build_tcp_packet(s, out);
+  out.resize(n - data.size() + std::min(keep, data.size()));
   return out;
 }
 
@@ -163,8 +186,8 @@ inline constexpr F R = tcpflag::kRst;
 // An engine in that world: tests feed it packets and move the clock.
 class EngineTest : public ::testing::Test {
  protected:
-  void make(EngineConfig c = default_config()) {
-    engine = std::make_unique<SessionEngine>(std::move(c), out, reg, now);
+  void make(EngineConfig c = default_config(), compare::ExchangeTracker* tracker = nullptr) {
+    engine = std::make_unique<SessionEngine>(std::move(c), out, reg, now, tracker);
   }
   void capture(const Pkt& p, uint16_t port = 80) {
     auto b = client_packet(p, port);

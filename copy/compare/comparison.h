@@ -1,0 +1,66 @@
+// The answer comparison as tcpcopy runs it: the exchange tracker the engine
+// feeds, and what becomes of each finished exchange: judged, counted in the
+// statistics, written to the JSON Lines files, and shown in the HTML
+// report. The files are written from a buffer on each tick, never per
+// exchange.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/counters.h"
+#include "common/unique_fd.h"
+#include "copy/compare/compare_options.h"
+#include "copy/compare/compare_report.h"
+#include "copy/compare/comparison_stats.h"
+#include "copy/compare/exchange_tracker.h"
+
+namespace tc::compare {
+
+class Comparison final : public ExchangeSink {
+ public:
+  // Opens (appends to) the JSON Lines files; throws std::system_error
+  // naming the file when one cannot be opened. `wall_offset`: Unix time
+  // minus the monotonic clock.
+  Comparison(const CompareOptions& options, Duration wall_offset);
+  ~Comparison() override;
+
+  ExchangeTracker& tracker() { return tracker_; }
+  void on_exchange(const ExchangeRecord& record) override;
+
+  // Reports quiet sessions' exchanges, writes the files, and rewrites the
+  // report when it is due. `ledger`: the replication figures for the page.
+  void on_tick(TimePoint now, const ReportLedger& ledger);
+  // At exit: every exchange in flight is reported and everything written.
+  void finish(const ReportLedger& ledger);
+
+  void report(CounterSink& sink) const;
+  const ComparisonStats& stats() const { return stats_; }
+  std::string summary_line() const { return stats_.summary_line(); }
+  void write_prometheus(std::string& out) const { stats_.write_prometheus(out); }
+  // The last failure to write a file (empty: none), for the log.
+  std::string take_error();
+
+ private:
+  struct Output {
+    std::string path;
+    UniqueFd fd;
+    std::string pending;
+  };
+  void open_output(Output& out, const std::string& path);
+  void write_out(Output& out);
+  void write_report(const ReportLedger& ledger);
+
+  CompareOptions options_;
+  ComparisonStats stats_;
+  ExchangeTracker tracker_;
+  Output differ_;
+  Output all_;
+  TimePoint next_report_{};
+  uint64_t write_errors_ = 0;
+  std::string error_;
+};
+
+}  // namespace tc::compare
