@@ -146,8 +146,12 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     });
   }
   if (answers_) {
+    // A request reaches the capture's queue before the server reads it, so
+    // before its answer leaves: draining the requests first hands the
+    // engine each request before its answer, whichever socket woke us.
     loop_.add(answers_->fd(), EPOLLIN, [this](uint32_t) {
       now_ = monotonic_now();
+      for (auto& c : captures_) c->drain(*this);
       answers_->drain(answer_handler_);
     });
   }

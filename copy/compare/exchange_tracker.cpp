@@ -125,6 +125,15 @@ void ExchangeTracker::client_data(uint32_t h, uint32_t seq, std::span<const uint
   extend_prefix(p.record.request, seq, seq, payload, false, 0);
   p.online_start = online_offset;
   p.online_request_last = now;
+  Track::Early& e = t->early;
+  if (e.valid && seq_le(e.offset, online_offset) && seq_lt(online_offset, e.offset + e.len)) {
+    // Its answer was captured first: the request was already on its way.
+    p.online_first = true;
+    p.record.online.ms = e.at < now ? 0.0 : millis(e.at - now);
+    extend_prefix(p.record.online.prefix, online_offset, e.offset,
+                  std::span<const uint8_t>(e.prefix.bytes.data(), e.prefix.len), false, 0);
+    e.valid = false;
+  }
 }
 
 void ExchangeTracker::client_ack(uint32_t h, uint32_t online_offset) {
@@ -170,6 +179,21 @@ void ExchangeTracker::online_answer(uint32_t h, uint32_t offset, uint32_t len, s
     }
     extend_prefix(p.record.online.prefix, p.online_start, offset, present, p.online_done, limit);
   }
+  // Past every answer known here: the answer to a request not seen yet.
+  const Pending* last = t->latest();
+  const bool ahead = !last || (last->online_done && seq_ge(offset, last->online_start + static_cast<uint32_t>(
+                                                                      last->record.online.bytes)));
+  if (ahead && !t->early.valid) {
+    Track::Early& e = t->early;
+    e.valid = true;
+    e.offset = offset;
+    e.len = len;
+    e.at = now;
+    e.prefix.len = 0;
+    extend_prefix(e.prefix, offset, offset, present, false, 0);
+    ++counters_.online_early;
+  }
+  emit_ready(*t);
 }
 
 void ExchangeTracker::online_reset(uint32_t h) {
@@ -248,10 +272,19 @@ void ExchangeTracker::emit_oldest(Track& t) {
 }
 
 void ExchangeTracker::emit_ready(Track& t) {
-  while (t.count > 0 && t.at(0).online_done && t.at(0).target_done) emit_oldest(t);
+  while (t.count > 0) {
+    const Pending& p = t.at(0);
+    if (!p.online_done || !p.target_done || (!p.online_first && p.record.online.bytes > 0)) break;
+    emit_oldest(t);
+  }
 }
 
 void ExchangeTracker::flush(Track& t, uint32_t target_total) {
+  complete(t, target_total);
+  while (t.count > 0) emit_oldest(t);
+}
+
+void ExchangeTracker::complete(Track& t, uint32_t target_total) {
   for (size_t i = 0; i < t.count; ++i) {
     Pending& p = t.at(i);
     if (!p.online_done) {
@@ -264,13 +297,20 @@ void ExchangeTracker::flush(Track& t, uint32_t target_total) {
       p.record.target.bytes = seq_gt(target_total, p.target_start) ? target_total - p.target_start : 0;
     }
   }
-  while (t.count > 0) emit_oldest(t);
 }
 
 void ExchangeTracker::close(uint32_t h, uint32_t target_total) {
   Track* t = track(h);
   if (!t) return;
-  flush(*t, seq_gt(target_total, t->target_end) ? target_total : t->target_end);
+  if (seq_gt(target_total, t->target_end)) t->target_end = target_total;
+  complete(*t, t->target_end);
+  emit_ready(*t);
+}
+
+void ExchangeTracker::release(uint32_t h) {
+  Track* t = track(h);
+  if (!t) return;
+  flush(*t, t->target_end);
   free_track(h);
 }
 
@@ -292,7 +332,7 @@ void ExchangeTracker::on_tick(TimePoint now) {
 
 void ExchangeTracker::close_all() {
   for (uint32_t h = 0; h < tracks_.size(); ++h)
-    if (tracks_[h].in_use) close(h, tracks_[h].target_end);
+    if (tracks_[h].in_use) release(h);
 }
 
 }  // namespace tc::compare

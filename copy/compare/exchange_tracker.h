@@ -64,6 +64,8 @@ TC_REASON_ENUM(NotComparedReason, TC_NOT_COMPARED_REASONS);
   COUNTER(online_answers, "compare_online_answer_packets", "", "Online answer packets seen")          \
   COUNTER(online_unmatched, "compare_online_answer_unmatched", "",                                    \
           "Online answer packets for no compared session")                                            \
+  COUNTER(online_early, "compare_online_answer_early", "",                                           \
+          "Online answers captured before the request they answer (kept and paired when it came)")   \
   COUNTER(online_first_unseen, "compare_online_first_byte_unseen", "",                                \
           "Exchanges whose online answer's first byte was not captured (no latency or status)")
 
@@ -112,9 +114,13 @@ class ExchangeTracker {
   void target_answer(uint32_t h, uint32_t offset, uint32_t len, std::span<const uint8_t> present, TimePoint now);
   void target_reset(uint32_t h);
 
-  // The session ended: every exchange in flight is reported. `target_total`:
-  // the target's whole output.
+  // The session ended; `target_total`: the target's whole output. Every
+  // exchange is complete, and reported once its online answer's first
+  // byte was seen: the answer capture may deliver it after the client's
+  // FIN. The handle stays valid for those late answers until release().
   void close(uint32_t h, uint32_t target_total);
+  // The session is gone: whatever is left is reported as it is.
+  void release(uint32_t h);
   // Reports exchanges of sessions quiet for `quiet`.
   void on_tick(TimePoint now);
   // Reports every exchange in flight (at exit).
@@ -151,6 +157,15 @@ class ExchangeTracker {
     uint8_t head = 0;              // oldest exchange in the ring
     uint8_t count = 0;
     TimePoint last_activity{};
+    // An online answer that began before any exchange known here: the
+    // request capture can be a little behind the answer capture.
+    struct Early {
+      bool valid = false;
+      uint32_t offset = 0;
+      uint32_t len = 0;
+      TimePoint at{};
+      Prefix<kAnswerPrefix> prefix;
+    } early;
     std::array<Pending, kRing> ring;
 
     Pending& at(size_t i) { return ring[(head + i) % kRing]; }
@@ -169,8 +184,12 @@ class ExchangeTracker {
   Track* track(uint32_t h);
   void touch(uint32_t h, Track& t, TimePoint now);
   void finish_online(Track& t, Pending& p, uint32_t online_end);
-  // Reports finished exchanges from the oldest on.
+  // Reports finished exchanges from the oldest on. Finished: both sides'
+  // sizes are known and the online answer's first byte was seen (or there
+  // was no online answer).
   void emit_ready(Track& t);
+  // Ends both sides of every exchange in flight (sizes from what was seen).
+  void complete(Track& t, uint32_t target_total);
   void emit_oldest(Track& t);
   // Reports everything in flight; the last exchange's sizes come from what
   // was seen. Keeps the track open.

@@ -112,7 +112,7 @@ void SessionEngine::on_online_answer(std::span<const uint8_t> packet, TimePoint 
   const uint32_t slot = table_.find_origin(origin, 0);
   Session* s = slot == SessionTable<Session>::kNil ? nullptr : &table_.at(slot);
   if (!s || s->compare == compare::ExchangeTracker::kNone || !s->pacer.have_ref_ack) {
-    tracker_->online_answer(compare::ExchangeTracker::kNone, 0, 0, {}, now);  // counted as unmatched
+    if (pkt.payload_len > 0) tracker_->online_answer(compare::ExchangeTracker::kNone, 0, 0, {}, now);  // unmatched
     return;
   }
   if (pkt.rst()) {
@@ -779,14 +779,11 @@ void SessionEngine::maybe_complete(Session& s, uint32_t slot, TimePoint now) {
   }
 }
 
-void SessionEngine::end_comparison(Session& s) {
-  if (s.compare == compare::ExchangeTracker::kNone) return;
-  tracker_->close(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u));
-  s.compare = compare::ExchangeTracker::kNone;
-}
-
 void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
-  end_comparison(s);
+  // Its exchanges are complete; late online answers still find it while
+  // it lingers, until erase() releases it.
+  if (s.compare != compare::ExchangeTracker::kNone)
+    tracker_->close(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u));
   s.state = SessionState::kClosed;
   s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
@@ -817,7 +814,10 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
   // the target retransmitting its FIN, holding the 4-tuple the next copy
   // needs.
   if (s.ack_pending) send_ack(s);
-  end_comparison(s);
+  if (s.compare != compare::ExchangeTracker::kNone) {
+    tracker_->release(s.compare);
+    s.compare = compare::ExchangeTracker::kNone;
+  }
   if (s.registered) registrar_.unregister_session(s.key);
   const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
   lru_.remove(slot);

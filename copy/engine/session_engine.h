@@ -98,9 +98,6 @@ class SessionEngine {
   // Makes room in a full table; false when no session may go.
   bool evict_one(TimePoint now);
 
-  // Reports the end of a session's exchanges to the tracker.
-  void end_comparison(Session& s);
-
   EngineConfig config_;
   SessionRegistrar& registrar_;
   compare::ExchangeTracker* tracker_;
