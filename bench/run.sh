@@ -11,7 +11,10 @@
 # keepalive-arch1; not run by default) tcpcopy runs alone, architecture 1:
 # the copies carry 10.77.9.x (-c), the target routes them back to the
 # online ns (forwarding off for that row), where tcpcopy captures the
-# replies (--reply-interface ot); no intercept. Each workload runs twice:
+# replies (--reply-interface ot); no intercept. In a workload named with
+# "-compare" (keepalive-compare runs by default) tcpcopy also compares
+# every exchange with the online answer (--compare-log): its CPU beside
+# the plain row's is the comparison's cost. Each workload runs twice:
 # without replication, then with intercept and tcpcopy. Prints a markdown table:
 #   online rate without / with replication and their ratio,
 #   the share of online requests that reached the target,
@@ -25,7 +28,7 @@
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--serial-requests N]
-#   [--only keepalive|close|redis|redis-serial[-link|-arch1]]...
+#   [--only keepalive|close|redis|redis-serial[-link|-arch1][-compare]]...
 #   [--tcpcopy-args "..."] [--intercept-args "..."] [--inline-rx]
 #   [--queues N]   (N > 1: the rule spreads replies over N NFQUEUE queues,
 #                   intercept --queue-balance reads them, a thread each)
@@ -68,9 +71,10 @@ if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 
   echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
   exit 2
 fi
-((${#workloads[@]})) || workloads=(keepalive close redis redis-serial keepalive-link close-link)
+((${#workloads[@]})) || workloads=(keepalive keepalive-compare close redis redis-serial keepalive-link close-link)
 for w0 in "${workloads[@]}"; do
-  w=${w0%-arch1}
+  w=${w0%-compare}
+  w=${w%-arch1}
   [[ ${w%-link} == keepalive || ${w%-link} == close || ${w%-link} == redis || ${w%-link} == redis-serial ]] ||
     { echo "bench: unknown workload '$w0'" >&2; exit 2; }
 done
@@ -143,7 +147,8 @@ run_incr() {
 
 # load WORKLOAD PREFIX: run one workload; prints the online rate.
 load() {
-  local workload=${1%-arch1} prefix=$2
+  local workload=${1%-compare} prefix=$2
+  workload=${workload%-arch1}
   workload=${workload%-link}
   case $workload in
     keepalive) run_wrk "$prefix" "$seconds" 2 "$conns" >&2; wrk_rate "$prefix" ;;
@@ -193,10 +198,11 @@ for workload in "${workloads[@]}"; do
   base_rate=$(load "$workload" "base-$workload")
 
   log "$workload: with replication"
-  arch1=0
-  [[ $workload == *-arch1 ]] && arch1=1
+  arch1=0 shape=${workload%-compare}
+  [[ $shape == *-arch1 ]] && arch1=1
   backend=()
-  [[ ${workload%-arch1} == *-link ]] && backend=("${link_args[@]}")
+  [[ ${shape%-arch1} == *-link ]] && backend=("${link_args[@]}")
+  [[ $workload == *-compare ]] && backend+=(--compare-log "$E2E_TMP/differ-$workload.jsonl")
   if ((arch1)); then
     in_online sysctl -qw net.ipv4.ip_forward=0
     rm -f "$E2E_TMP/tcpcopy.log"

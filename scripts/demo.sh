@@ -3,8 +3,11 @@
 # real nginx and redis on an "online" server and on a "target" server,
 # intercept on the target, tcpcopy online, real clients (curl, wrk,
 # redis-benchmark) talking to the online server for about 10 seconds.
-# Then a short report: requests online vs at the target, responses
-# completed at the target, leaked packets, and the daemons' final counters.
+# The target answers 404 where production answers 200 for some paths, and
+# tcpcopy compares every exchange. Then a short report: requests online vs
+# at the target, responses completed at the target, the comparison (kept
+# as build/demo-report.html), leaked packets, and the daemons' final
+# counters.
 # Must run as root. DEMO_SECONDS changes the traffic duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,11 +34,16 @@ seconds=${DEMO_SECONDS:-10}
 topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
-start_nginx target "$NS_TARGET" "$TARGET_ADDR"
+# The target differs from production on purpose: it answers 404 where
+# production answers 200 (the Connection: close requests), and the
+# comparison must say so, request by request.
+start_nginx target "$NS_TARGET" "$TARGET_ADDR" 'location ^~ /r/close/ { return 404; }'
 start_redis online "$NS_ONLINE" "$ONLINE_ADDR"
 start_redis target "$NS_TARGET" "$TARGET_ADDR"
 start_intercept
-start_tcpcopy
+compare_log=$E2E_TMP/differ.jsonl
+compare_report=$E2E_TMP/report.html
+start_tcpcopy --compare-log "$compare_log" --compare-report "$compare_report"
 
 log "traffic for ${seconds}s: wrk (keep-alive), curl (1 MiB downloads, 300 KB uploads, Connection: close), redis-benchmark"
 lua=$(WRK_DELAY_MS=5 write_wrk_lua demo)
@@ -90,6 +98,19 @@ online_incr=$(in_client timeout 5 redis-cli -h "$ONLINE_ADDR" GET counter:__rand
 target_incr=$(in_target timeout 5 redis-cli -h "$TARGET_ADDR" GET counter:__rand_int__)
 leaked=$(leak_count)
 
+mkdir -p build && cp "$compare_report" build/demo-report.html 2>/dev/null && compare_report=build/demo-report.html
+closes_on=$(awk -F'\t' '$2 ~ /^GET \/r\/close\//' "$on_log" | wc -l)
+comparison=$(grep "comparison:" "$E2E_TMP/tcpcopy.log" | tail -n 1 | sed 's/.*comparison: //')
+differ_404=$(python3 - "$compare_log" <<'PY'
+import json, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = collections.Counter((r["verdict"], r["label"].split("/r/close/")[0] + ("/r/close/..." if "/r/close/" in r["label"] else ""),
+                          r["online_status"], r["target_status"]) for r in rows)
+for (verdict, label, on, tg), n in by.most_common(6):
+    print(f"  {n:6d} x {verdict:15s} {label:22s} online {on}, target {tg}", file=sys.stderr)
+print(sum(n for (v, l, on, tg), n in by.items() if v == "status_differs" and on == "200" and tg == "404"))
+PY
+)
 nonzero_counters() { counter_line "$1" | grep -oE '[a-z_]+(\{[a-z_]+\})?=[0-9]+' | grep -v '=0$' | tr '\n' ' '; }
 
 cat <<EOF
@@ -101,14 +122,18 @@ responses        $complete of $n_tg completed by the target (\$request_completio
 300 KB uploads   online $puts_on, stored identically (md5) at the target $puts_tg
 Redis INCR       online counter ${online_incr:-<none>}, target counter ${target_incr:-<none>}
 leaked packets   $leaked (target replies that reached the client)
+comparison       $comparison
+                 $differ_404 answers 404 at the target where production said 200 (of $closes_on such requests)
+                 report: $compare_report
 tcpcopy          $(nonzero_counters tcpcopy)
 intercept        $(nonzero_counters intercept)
 =====================================================
 EOF
 
 if ((missing == 0 && extra == 0 && complete == n_tg && big_tg == big_on && puts_tg == puts_on && leaked == 0)) \
+  && ((closes_on > 0 && differ_404 == closes_on)) \
   && [[ -n $online_incr && $online_incr == "$target_incr" ]]; then
-  log "every request was replicated once, every response completed, nothing leaked"
+  log "every request was replicated once, every response completed, nothing leaked; every 404 the target gave instead of 200 was reported"
   exit 0
 fi
 fail "replication was not complete (see the report above)"
