@@ -112,18 +112,20 @@ IoBackends make_backends(const CopyOptions& options) {
 
 TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     : options_(options), log_(log), pacer_(options.batch_wait), now_(monotonic_now()) {
-  IoBackends io = make_backends(options);
-  captures_ = std::move(io.captures);
-  answers_ = std::move(io.answers);
-  sender_ = std::move(io.sender);
-  replay_ = io.replay;
-  TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
+  // The comparison's files first: a path that cannot be written fails
+  // before any socket is open.
   if (options.compare.enabled) {
     const auto wall = std::chrono::system_clock::now().time_since_epoch();
     comparison_ = std::make_unique<compare::Comparison>(
         options.compare, std::chrono::duration_cast<Duration>(wall) - monotonic_now());
     tracker_ = &comparison_->tracker();
   }
+  IoBackends io = make_backends(options);
+  captures_ = std::move(io.captures);
+  answers_ = std::move(io.answers);
+  sender_ = std::move(io.sender);
+  replay_ = io.replay;
+  TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
 
   if (!options.reply_interfaces.empty()) {
     start_reply_capture();

@@ -58,7 +58,7 @@ TC_REASON_ENUM(NotComparedReason, TC_NOT_COMPARED_REASONS);
 #define TC_TRACKER_COUNTERS(COUNTER, GAUGE, REASONS)                                                  \
   COUNTER(sessions, "compare_sessions", "", "Sessions whose exchanges are compared")                  \
   GAUGE(tracks_open, "compare_sessions_open", "", "Sessions being compared now")                      \
-  COUNTER(exchanges, "compare_exchanges", "", "Exchanges compared")                                   \
+  COUNTER(exchanges, "compare_exchanges_paired", "", "Exchanges paired with their online counterpart and judged")                                   \
   REASONS(not_compared, "compare_not_compared", NotComparedReason, 0,                                 \
           "Sessions or exchanges left out of the comparison, by reason")                              \
   COUNTER(online_answers, "compare_online_answer_packets", "", "Online answer packets seen")          \

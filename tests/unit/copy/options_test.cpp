@@ -339,5 +339,59 @@ TEST(CopyOptions, LinkLayerMistakesAreNamed) {
   }
 }
 
+
+TEST(CopyOptions, ComparisonIsOffUnlessAsked) {
+  CopyOptions o;
+  ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
+  EXPECT_FALSE(o.compare.enabled);
+  EXPECT_EQ(o.reply_prefix, 0u);
+}
+
+TEST(CopyOptions, ComparisonOptionsAreRead) {
+  CopyOptions o;
+  auto r = parse({"-x", "80-10.0.0.2:80,6379-10.0.0.2:6379", "-s", "10.0.0.2", "--compare-log", "/tmp/d.jsonl",
+                  "--compare-all", "/tmp/a.jsonl", "--compare-report", "/tmp/r.html", "--compare-protocol",
+                  "bytes,80=http,6379=redis", "--compare-size-tolerance", "25,100", "--compare-slower", "1.5,20",
+                  "--compare-sessions", "1000"},
+                 o);
+  ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
+  EXPECT_TRUE(o.compare.enabled);
+  EXPECT_EQ(o.compare.log_file, "/tmp/d.jsonl");
+  EXPECT_EQ(o.compare.all_file, "/tmp/a.jsonl");
+  EXPECT_EQ(o.compare.report_file, "/tmp/r.html");
+  EXPECT_EQ(o.compare.protocol, compare::ProtocolChoice::kBytes);
+  ASSERT_EQ(o.compare.protocol_by_port.size(), 2u);
+  EXPECT_EQ(o.compare.protocol_by_port[0], std::make_pair(uint16_t{80}, compare::ProtocolChoice::kHttp));
+  EXPECT_EQ(o.compare.protocol_by_port[1], std::make_pair(uint16_t{6379}, compare::ProtocolChoice::kRedis));
+  EXPECT_DOUBLE_EQ(o.compare.tolerances.size_ratio, 0.25);
+  EXPECT_EQ(o.compare.tolerances.size_bytes, 100u);
+  EXPECT_DOUBLE_EQ(o.compare.tolerances.slower_ratio, 1.5);
+  EXPECT_DOUBLE_EQ(o.compare.tolerances.slower_ms, 20.0);
+  EXPECT_EQ(o.compare.sessions, 1000u);
+  EXPECT_EQ(o.reply_prefix, compare::kAnswerPrefix);  // the target's first bytes come with its replies
+}
+
+TEST(CopyOptions, BadComparisonValuesAreNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string needle;
+  } cases[] = {
+      {{"--compare-protocol", "ftp"}, "invalid value 'ftp' for --compare-protocol"},
+      {{"--compare-protocol", "80=http,x=redis"}, "'80=http,x=redis' for --compare-protocol"},
+      {{"--compare-size-tolerance", "10,abc"}, "'10,abc' for --compare-size-tolerance"},
+      {{"--compare-slower", "0.5"}, "'0.5' for --compare-slower"},
+      {{"--compare-sessions", "0"}, "'0' for --compare-sessions"},
+      {{"--compare-log", ""}, "for --compare-log"},
+  };
+  for (auto& c : cases) {
+    CopyOptions o;
+    std::vector<std::string> args = {"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = parse(args, o);
+    EXPECT_EQ(r.action, ParseResult::Action::kError) << c.needle;
+    EXPECT_NE(r.error.find(c.needle), std::string::npos) << r.error;
+  }
+}
+
 }  // namespace
 }  // namespace tc
