@@ -27,11 +27,11 @@ control_garbage() {
   # HTTP, a frame of version 9, a first frame announcing 4 KiB.
   exec 3<>"/dev/tcp/$addr/$port"; printf 'GET / HTTP/1.0\r\n\r\n' >&3
   exec 4<>"/dev/tcp/$addr/$port"; printf 'TC\x09\x01\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00' >&4
-  exec 5<>"/dev/tcp/$addr/$port"; printf 'TC\x01\x01\x00\x00\x10\x00' >&5
+  exec 5<>"/dev/tcp/$addr/$port"; printf 'TC\x02\x01\x00\x00\x10\x00' >&5
   # One byte a second of a valid hello: the handshake deadline (5 s) ends it.
   exec 6<>"/dev/tcp/$addr/$port"
   local b
-  for b in 'T' 'C' '\x01' '\x01' '\x00' '\x00' '\x00' '\x06' '\x00'; do
+  for b in 'T' 'C' '\x02' '\x01' '\x00' '\x00' '\x00' '\x08' '\x00'; do
     printf "$b" >&6 2>/dev/null || break
     sleep 1
   done
