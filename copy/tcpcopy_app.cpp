@@ -1,6 +1,7 @@
 #include "copy/tcpcopy_app.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "common/counters.h"
 #include "common/pcap_filter.h"
@@ -8,6 +9,7 @@
 #include "copy/capture/pcap_capture.h"
 #include "copy/capture/pcap_file_replay.h"
 #include "copy/capture/raw_capture.h"
+#include "copy/capture/ring_capture.h"
 #include "copy/send/link_sender.h"
 #include "copy/send/raw_sender.h"
 
@@ -71,16 +73,30 @@ IoBackends make_backends(const CopyOptions& options) {
     io.capture_text = "pcap on " + capture->describe() + ", filter '" + c.filter + "'";
     io.captures.push_back(std::move(capture));
   } else {
-    // A raw socket sees one IP version: one per version the targets use.
-    RawCaptureOptions c;
-    c.ports = ports;
-    c.addresses = addresses;
-    if (want_v4) io.captures.push_back(std::make_unique<RawCapture>(c));
-    if (want_v6) {
-      c.family = AF_INET6;
-      io.captures.push_back(std::make_unique<RawCapture>(c));
+    // The packet ring first; raw sockets where the kernel refuses it.
+    RingCaptureOptions r;
+    r.ports = ports;
+    r.addresses = addresses;
+    r.excluded_ifindexes = enslaved_interfaces();
+    try {
+      auto ring = std::make_unique<RingCapture>(r);
+      io.capture_text = ring->describe();
+      if (!r.excluded_ifindexes.empty())
+        io.capture_text += ", " + std::to_string(r.excluded_ifindexes.size()) + " bond/bridge port(s) left to their master";
+      io.captures.push_back(std::move(ring));
+    } catch (const std::system_error& e) {
+      // A raw socket sees one IP version: one per version the targets use.
+      RawCaptureOptions c;
+      c.ports = ports;
+      c.addresses = addresses;
+      if (want_v4) io.captures.push_back(std::make_unique<RawCapture>(c));
+      if (want_v6) {
+        c.family = AF_INET6;
+        io.captures.push_back(std::make_unique<RawCapture>(c));
+      }
+      io.capture_text = std::string("raw socket") + (want_v4 && want_v6 ? "s (IPv4, IPv6)" : want_v6 ? " (IPv6)" : "") +
+                        " (the packet ring failed: " + e.what() + ")";
     }
-    io.capture_text = std::string("raw socket") + (want_v4 && want_v6 ? "s (IPv4, IPv6)" : want_v6 ? " (IPv6)" : "");
     if (options.compare.enabled) {
       io.answers = std::make_unique<AnswerCapture>(ports);
       io.capture_text += "; online answers: packet socket on every interface";

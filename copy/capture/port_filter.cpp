@@ -148,6 +148,51 @@ std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, ui
   return p;
 }
 
+std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std::span<const IpAddress> addresses,
+                                           std::span<const int> excluded_ifindexes) {
+  constexpr uint32_t kEtherIpv4 = 0x0800;
+  constexpr uint32_t kEtherIpv6 = 0x86dd;
+  constexpr uint32_t kPacketHost = 0;  // PACKET_HOST
+  constexpr uint32_t kIpv6NextHeader = 6;
+  constexpr uint32_t kIpv6TcpDstPort = 42;
+  std::vector<sock_filter> p;
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+  p.push_back(jump(kJeq, kPacketHost, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT)));
+  p.push_back(jump(kJeq, 0, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  if (!excluded_ifindexes.empty()) {
+    p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)));
+    for (int index : excluded_ifindexes) {
+      p.push_back(jump(kJeq, static_cast<uint32_t>(index), 0, 1));
+      p.push_back(stmt(kRet, 0));
+    }
+  }
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)));
+  p.push_back(jump(kJeq, kEtherIpv4, 1, 0));
+  const size_t to_v6 = p.size();
+  p.push_back(stmt(kJa, 0));  // patched: to the IPv6 section
+  // IPv4: the raw socket's program, which starts at the IP header too and
+  // ends every path in a `ret`.
+  const std::vector<sock_filter> v4 = build_port_filter(ports, addresses);
+  p.insert(p.end(), v4.begin(), v4.end());
+  p[to_v6].k = static_cast<uint32_t>(p.size() - to_v6 - 1);
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)));
+  p.push_back(jump(kJeq, kEtherIpv6, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  p.push_back(stmt(kLdAbsB, kIpv6NextHeader));
+  p.push_back(jump(kJeq, kProtoTcp, 1, 0));
+  p.push_back(stmt(kRet, 0));
+  // IPv6: by port only, as the IPv6 raw socket keeps them.
+  p.push_back(stmt(kLdAbsH, kIpv6TcpDstPort));
+  const std::vector<sock_filter> v6 = build_tcp_port_filter(ports);
+  // Its first instruction loads the port at the TCP header's offset 2; the
+  // one above loaded it at the IPv6 packet's offset 42 already.
+  p.insert(p.end(), v6.begin() + (v6.size() > 1 ? 1 : 0), v6.end());
+  return p;
+}
+
 std::vector<sock_filter> build_reject_all_filter() { return {stmt(kRet, 0)}; }
 
 }  // namespace tc

@@ -41,6 +41,14 @@ std::vector<sock_filter> build_tcp_port_filter(std::span<const uint16_t> ports);
 // from one of `ports` (empty: any), keeping their first `snaplen` bytes.
 std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, uint32_t snaplen);
 
+// For the default capture's packet ring (SOCK_DGRAM on every interface):
+// accepts IPv4 packets as build_port_filter does and IPv6 TCP packets (TCP
+// as the first next header) to one of `ports`, but only packets addressed
+// to this host (PACKET_HOST: not what it sends, not what it overhears), not
+// the tagged view of a VLAN's parent, and nothing from `excluded_ifindexes`.
+std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std::span<const IpAddress> addresses,
+                                           std::span<const int> excluded_ifindexes);
+
 // A program that accepts nothing: attached first, so packets that arrive
 // before the real filter can be flushed.
 std::vector<sock_filter> build_reject_all_filter();

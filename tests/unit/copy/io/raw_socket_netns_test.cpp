@@ -1,4 +1,4 @@
-// RawCapture and RawSender on real raw sockets. The process first moves into
+// RawCapture, RingCapture and RawSender on real sockets. The process first moves into
 // a network namespace of its own, so the packets stay on a private loopback;
 // without the privilege for that (CAP_SYS_ADMIN, CAP_NET_RAW) the tests skip.
 #include <linux/capability.h>
@@ -21,6 +21,7 @@
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
 #include "copy/capture/raw_capture.h"
+#include "copy/capture/ring_capture.h"
 #include "copy/send/raw_sender.h"
 
 namespace tc {
@@ -98,7 +99,7 @@ void send_all(RawSender& sender, const std::vector<std::vector<uint8_t>>& packet
 
 // Drains until `want` packets arrived or the socket stays quiet for 50 ms
 // (loopback delivers within the send call, so that is ample).
-void drain_until(RawCapture& cap, Collect& out, size_t want) {
+void drain_until(CaptureSource& cap, Collect& out, size_t want) {
   while (out.packets.size() < want) {
     pollfd pfd{cap.fd(), POLLIN, 0};
     if (::poll(&pfd, 1, 50) <= 0) return;
@@ -153,6 +154,89 @@ TEST(RawSocketsInNetns, CaptureMatchesDestinationAddress) {
   Collect got;
   drain_until(cap, got, 2);
   EXPECT_EQ(seqs(got), (std::vector<uint32_t>{22}));
+}
+
+// Loopback shows each packet twice to a packet socket (sent, then
+// received): the ring keeps the received one only.
+TEST(RingCaptureInNetns, KeepsTheReplicatedPortsOnce) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080, 8443};
+  RingCapture cap(co);
+  RawSender sender = make_sender({"127.0.0.1"});
+  send_all(sender, {syn("127.0.0.1", "127.0.0.1", 9090, 11), syn("127.0.0.1", "127.0.0.1", 8080, 1),
+                    syn("127.0.0.1", "127.0.0.1", 9091, 12), with_ip_option(syn("127.0.0.1", "127.0.0.1", 8443, 2)),
+                    syn("127.0.0.1", "127.0.0.1", 8080, 3, 1000)});
+  Collect got;
+  drain_until(cap, got, 3);
+  drain_until(cap, got, 4);  // nothing more may come
+  EXPECT_EQ(seqs(got), (std::vector<uint32_t>{1, 2, 3}));
+  EXPECT_EQ(got.packets.back().size(), 20u + 24u + 1000u);  // IPv4, TCP with MSS, payload
+  EXPECT_EQ(cap.stats().packets, 3u);
+  EXPECT_EQ(cap.stats().kernel_drops, 0u);
+  EXPECT_EQ(cap.stats().truncated, 0u);
+  EXPECT_GE(cap.stats().blocks, 1u);
+}
+
+TEST(RingCaptureInNetns, MatchesDestinationAddress) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  co.addresses = {*IpAddress::parse("127.0.0.1")};
+  RingCapture cap(co);
+  RawSender sender = make_sender({"127.0.0.1", "127.0.0.2"});
+  send_all(sender, {syn("127.0.0.1", "127.0.0.2", 8080, 21), syn("127.0.0.1", "127.0.0.1", 8080, 22)});
+  Collect got;
+  drain_until(cap, got, 2);
+  EXPECT_EQ(seqs(got), (std::vector<uint32_t>{22}));
+}
+
+TEST(RingCaptureInNetns, SeesIpv6WithItsOwnHeader) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  RingCapture cap(co);
+  RawSender sender = make_sender({"::1"});
+  send_all(sender, {syn("::1", "::1", 9090, 30), syn("::1", "::1", 8080, 31, 100)});
+  if (sender.stats().errors(EADDRNOTAVAIL) + sender.stats().errors(ENETUNREACH) > 0)
+    GTEST_SKIP() << "no IPv6 on loopback";
+  Collect got;
+  drain_until(cap, got, 1);
+  drain_until(cap, got, 2);
+  ASSERT_EQ(seqs(got), (std::vector<uint32_t>{31}));
+  EXPECT_EQ(got.packets[0][0] >> 4, 6);
+  EXPECT_EQ(got.packets[0].size(), 40u + 20u + 4u + 100u);  // IPv6, TCP with MSS, payload
+}
+
+TEST(RingCaptureInNetns, LeavesExcludedInterfacesOut) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  co.excluded_ifindexes = {static_cast<int>(if_nametoindex("lo"))};
+  RingCapture cap(co);
+  RawSender sender = make_sender({"127.0.0.1"});
+  send_all(sender, {syn("127.0.0.1", "127.0.0.1", 8080, 41)});
+  Collect got;
+  drain_until(cap, got, 1);
+  EXPECT_TRUE(got.packets.empty());
+}
+
+TEST(RingCaptureInNetns, ASmallRingCountsItsDrops) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  co.block_bytes = static_cast<size_t>(::getpagesize());
+  co.block_count = 2;
+  RingCapture cap(co);
+  RawSender sender = make_sender({"127.0.0.1"});
+  std::vector<std::vector<uint8_t>> burst;
+  for (uint32_t i = 0; i < 100; ++i) burst.push_back(syn("127.0.0.1", "127.0.0.1", 8080, i, 1000));
+  send_all(sender, burst);
+  Collect got;
+  drain_until(cap, got, 100);
+  EXPECT_LT(cap.stats().packets, 100u);
+  EXPECT_EQ(cap.stats().packets + cap.stats().kernel_drops, 100u)
+      << cap.stats().packets << " delivered, " << cap.stats().kernel_drops << " dropped";
 }
 
 TEST(RawSocketsInNetns, QueueOverflowIsCountedAsKernelDrops) {

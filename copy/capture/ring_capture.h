@@ -1,0 +1,90 @@
+// tcpcopy's default capture: one packet socket on every interface with a
+// receive ring (TPACKET_V3). The kernel filters (ports, addresses, packets
+// this host receives) and writes the packets into memory shared with
+// tcpcopy, in blocks; a block is handed over when it is full or 2 ms after
+// its first packet, so a busy capture costs no system call per packet and an
+// idle one adds at most two milliseconds. It sees IPv4 and IPv6 alike and never
+// touches the production connection.
+//
+// A packet is seen once per interface it crosses. Three views of the same
+// packet are refused in the kernel so that each request arrives once:
+// packets the host sends (loopback shows every packet twice), the tagged
+// view of a VLAN's parent (the VLAN device shows it untagged), and the
+// interfaces enslaved to a bond or a bridge when the capture opened (their
+// master shows the packet again).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/unique_fd.h"
+#include "copy/capture/capture_source.h"
+
+namespace tc {
+
+struct RingCaptureOptions {
+  // Online ports (empty: every port) and, when not empty, the online IPv4
+  // addresses the packets must be sent to (IPv6 packets are kept by port).
+  std::vector<uint16_t> ports;
+  std::vector<IpAddress> addresses;
+  // Interfaces whose packets are refused (bond and bridge ports); see
+  // enslaved_interfaces().
+  std::vector<int> excluded_ifindexes;
+  // A block goes to tcpcopy when full or when the timeout passes after its
+  // first packet; at a moderate rate every block leaves on the timeout
+  // holding a few dozen packets, so the ring rides out a stall of about
+  // block_count x block_timeout_ms (512 ms), and a burst of about 200,000
+  // small packets (32 MiB). Blocks hold the largest GRO packet (64 KiB).
+  size_t block_bytes = 128 << 10;
+  size_t block_count = 256;
+  unsigned block_timeout_ms = 2;
+};
+
+struct RingCaptureStats {
+  uint64_t packets = 0;       // delivered to the handler
+  uint64_t bytes = 0;
+  uint64_t kernel_drops = 0;  // PACKET_STATISTICS: no room in the ring
+  uint64_t truncated = 0;     // cut by the ring: not replayed
+  uint64_t blocks = 0;        // blocks handed over by the kernel
+};
+
+class RingCapture final : public CaptureSource {
+ public:
+  // Opens the socket, maps its ring and attaches the filter. Throws
+  // std::system_error (no CAP_NET_RAW, no packet sockets, the ring refused)
+  // or std::invalid_argument (too many ports for one filter).
+  explicit RingCapture(const RingCaptureOptions& options);
+  ~RingCapture() override;
+
+  RingCapture(const RingCapture&) = delete;
+  RingCapture& operator=(const RingCapture&) = delete;
+
+  int fd() const override { return fd_.get(); }
+  size_t drain(PacketHandler& handler) override;
+  void report(CounterSink& sink) const override;
+
+  const RingCaptureStats& stats() const;
+  std::string describe() const;
+
+ private:
+  static constexpr size_t kMaxBlocksPerDrain = 64;  // so one source cannot starve the loop
+
+  void read_kernel_stats() const;
+
+  UniqueFd fd_;
+  uint8_t* ring_ = nullptr;
+  size_t block_bytes_ = 0;
+  size_t block_count_ = 0;
+  size_t next_block_ = 0;
+  mutable RingCaptureStats stats_;
+};
+
+// The bond and bridge ports of this host:
+// their packets show up again on the master. Read from /sys/class/net.
+std::vector<int> enslaved_interfaces();
+
+}  // namespace tc
