@@ -7,8 +7,9 @@
 # default); in a workload named with "-link" (keepalive-link and
 # close-link run by default too) it captures with libpcap on the
 # client-side interface and sends frames from its transmit ring on the
-# target-side one (-i, -o). In a workload named with "-arch1" (e.g.
-# keepalive-arch1; not run by default) tcpcopy runs alone, architecture 1:
+# target-side one (-i, -o). In a workload named with "-arch1"
+# (keepalive-arch1 and close-arch1 run by default) tcpcopy runs alone,
+# architecture 1:
 # the copies carry 10.77.9.x (-c), the target routes them back to the
 # online ns (forwarding off for that row), where tcpcopy captures the
 # replies (--reply-interface ot); no intercept. In a workload named with
@@ -46,7 +47,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -71,7 +72,7 @@ if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 
   echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
   exit 2
 fi
-((${#workloads[@]})) || workloads=(keepalive keepalive-compare close redis redis-serial keepalive-link close-link)
+((${#workloads[@]})) || workloads=(keepalive keepalive-compare close redis redis-serial keepalive-link close-link keepalive-arch1 close-arch1)
 for w0 in "${workloads[@]}"; do
   w=${w0%-compare}
   w=${w%-arch1}
