@@ -294,6 +294,8 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
       log_comparison_errors();
     }
     if (link_) link_->tick(now_);
+    for (const std::string& line : unreplayable_notices_.due(engine_->counters(), engine_->unreplayable_seen(), now_))
+      TC_LOG(log_, kWarn, "%s", line.c_str());
     end_of_turn();
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));

@@ -88,6 +88,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   AcceptingRegistrar accept_all_;                // its registrar: no intercept to tell
   std::unique_ptr<SessionEngine> engine_;
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  // Sessions the copy cannot replay (TLS, HTTP/2, SSH): a line per kind at
+  // first, then at most one per kind every ten minutes.
+  UnreplayableNotices unreplayable_notices_{std::chrono::minutes(10)};
   // Offline replay, after the file's last packet: when that was and when
   // the target last answered.
   bool replay_drained_ = false;

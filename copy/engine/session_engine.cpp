@@ -349,6 +349,15 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
       }
       if (s.compare != compare::ExchangeTracker::kNone)
         tracker_->client_data(s.compare, pkt.seq, pkt.payload, flags & Segment::kRequestStart, expect, now);
+      // The session's first bytes (a joined session's first bytes seen) tell
+      // a protocol whose copy cannot work; counted once, for copy 0.
+      if (s.copy == 0 && pkt.seq == s.isn + 1) {
+        if (const auto kind = unreplayable_kind(pkt.payload)) {
+          const size_t k = static_cast<size_t>(*kind);
+          ++counters_.sessions_unreplayable[k];
+          unreplayable_seen_[k] = {Endpoint{s.origin.client, s.origin.client_port}, pkt.dport};
+        }
+      }
     }
   }
   if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)

@@ -26,6 +26,7 @@
 #include "copy/engine/segment_pool.h"
 #include "copy/engine/session.h"
 #include "copy/engine/session_table.h"
+#include "copy/engine/unreplayable.h"
 
 namespace tc {
 
@@ -57,6 +58,8 @@ class SessionEngine {
   uint32_t active_sessions() const { return table_.size(); }
   size_t buffered_segments() const { return pool_.in_use(); }
   const EngineConfig& config() const { return config_; }
+  // The latest session of each kind counted in sessions_unreplayable.
+  const std::array<UnreplayableSeen, kUnreplayableKinds>& unreplayable_seen() const { return unreplayable_seen_; }
 
  private:
   struct LruLinks {
@@ -113,6 +116,7 @@ class SessionEngine {
   IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
   PortQueue<PortLinks> ports_{PortLinks{&table_}};
   PacerTimes pacer_times_;
+  std::array<UnreplayableSeen, kUnreplayableKinds> unreplayable_seen_{};
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
 
