@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # --metrics on both daemons: Prometheus text from inside the namespaces,
 # scraped with curl before and after HTTP traffic; the request and packet
-# counters must have moved, other paths get 404.
+# counters must have moved, other paths get 404; promtool's lint is silent
+# on both.
 source "$(dirname "$0")/lib.sh"
 e2e_init metrics
 require_daemons
-require_tools nginx curl
+require_tools nginx curl promtool python3
 topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
 start_nginx target "$NS_TARGET" "$TARGET_ADDR"
 readonly COPY_METRICS=127.0.0.1:9101 INTERCEPT_METRICS=127.0.0.1:9102
 start_intercept --metrics "$INTERCEPT_METRICS"
-start_tcpcopy --metrics "$COPY_METRICS"
+start_tcpcopy --metrics "$COPY_METRICS" --compare
 
 # scrape NS ADDR FILE: the metrics text; headers in FILE.headers.
 scrape() {
@@ -56,6 +57,13 @@ grew() {
   ((after - before >= $3)) || fail "$2 went from $before to $after, expected an increase of at least $3"
   log "$2: $before -> $after"
 }
+# promtool's lint: silent on both daemons' text, before and after traffic.
+for f in copy.before intercept.before copy.after intercept.after; do
+  lint=$(promtool check metrics <"$E2E_TMP/$f" 2>&1) || true
+  [[ -z $lint ]] || fail "promtool check metrics on $f:"$'\n'"$lint"
+done
+log "promtool check metrics: silent on both daemons"
+
 grew copy tcpcopy_requests_replicated_total 30
 grew copy tcpcopy_packets_captured_total 30
 grew copy tcpcopy_sessions_created_total 11
