@@ -68,6 +68,7 @@ inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<U
   COUNTER(ports_waited, "ports_waited", "", "Copies that waited for an earlier copy to finish on their port") \
   COUNTER(stale_connections, "stale_connections", "", "SYNs answered by a bare ACK (the target's TIME_WAIT)") \
   COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
+  COUNTER(sessions_capture_ended, "sessions_capture_ended", "", "Sessions still open when the capture file (or a pass of it) ended, reset on the target once answered") \
   REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
   REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
   COUNTER(requests_captured, "requests_captured", "", "Client requests seen online (a pipelined batch counts once)") \

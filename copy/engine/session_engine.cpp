@@ -476,16 +476,22 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
 
 // Our SYN was answered by a bare ACK: the target still holds a connection
 // on this 4-tuple, mostly in TIME_WAIT after it closed an earlier copy, and
-// refuses a SYN whose sequence number and timestamp are not past it. As any
-// TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793), which
-// Linux takes to end the TIME_WAIT, and send the SYN again at once. A target
+// refuses a SYN whose sequence number and timestamp are not past it; or the
+// connection is still open there, left by an earlier replay of the same
+// clients that ended before they closed (its challenge ACK names what it
+// expects next: past our ISN when that replay's data got through, our ISN
+// + 1 itself when it was the same SYN and nothing more). No target answers
+// a SYN it takes with a bare ACK, so either way it is an old connection. As
+// any TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793),
+// which Linux takes to end a TIME_WAIT and, being exactly the next
+// sequence number it expects, an open connection (RFC 5961), and send the
+// SYN again at once. A target
 // that ignores the reset (tcp_rfc1337) answers again; the copy then moves to
 // a free client port. Both are bounded: a target that answers every SYN so
 // leaves the session to the retransmission timer.
 void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
   constexpr uint8_t kMaxResets = 3;
   constexpr uint8_t kMaxMoves = 2;
-  if (pkt.ack == s.isn + 1) return;  // acks our SYN without a SYN: not an answer we can use
   ++counters_.stale_connections;
   if (s.stale_resets < kMaxResets && s.stale_resets <= s.stale_moves) {
     ++s.stale_resets;
@@ -853,6 +859,20 @@ bool SessionEngine::evict_one(TimePoint now) {
   if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
   erase(idle, now);
   return true;
+}
+
+uint32_t SessionEngine::end_capture(TimePoint now) {
+  uint32_t open = 0;
+  for (uint32_t slot = 0; slot < table_.slot_count(); ++slot) {
+    Session& s = table_.at(slot);
+    if (!s.in_use || s.state == SessionState::kClosed || s.rst_captured || s.fin_captured) continue;  // closing already
+    ++open;
+    ++counters_.sessions_capture_ended;
+    s.rst_captured = true;
+    try_send(s, slot, now);
+    if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
+  }
+  return open;
 }
 
 void SessionEngine::reregister_all() {

@@ -52,6 +52,12 @@ class SessionEngine {
   Duration next_tick() const { return wheel_.tick(); }
   // Registers every live session again (an intercept came back).
   void reregister_all();
+  // The capture ended (an offline file, or one pass of it): no client will
+  // close the sessions still open. Each resets its connection on the target
+  // once its captured data is acknowledged and the target's answer is over,
+  // as if its client had reset then, so the target holds nothing a later
+  // replay of the same clients would meet. Returns how many were open.
+  uint32_t end_capture(TimePoint now);
 
   const EngineCounters& counters() const { return counters_; }
   uint32_t active_sessions() const { return table_.size(); }
