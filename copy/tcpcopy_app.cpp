@@ -187,6 +187,15 @@ void TcpcopyApp::start_reply_capture() {
 
 void TcpcopyApp::on_packet(std::span<const uint8_t> packet) { engine_->on_captured(packet, now_); }
 
+// A pass of an offline replay ended: the sessions it left open are closed
+// on the target once answered, so neither the next pass nor a later run
+// of the same file meets them there.
+void TcpcopyApp::on_capture_end() {
+  if (const uint32_t open = engine_->end_capture(now_); open > 0)
+    TC_LOG(log_, kInfo, "offline replay: end of pass %u; %u session(s) still open close on the target once answered",
+           replay_ ? static_cast<unsigned>(replay_->stats().passes) : 0u, open);
+}
+
 void TcpcopyApp::AnswerHandler::on_packet(std::span<const uint8_t> packet) {
   app.engine_->on_online_answer(packet, app.now_);
 }
@@ -248,6 +257,7 @@ bool TcpcopyApp::replay_complete() {
   const uint64_t replies = engine_->counters().replies;
   if (!replay_drained_) {
     replay_drained_ = true;
+    on_capture_end();  // a file without a packet ends without a pass
     replies_seen_ = replies;
     last_progress_ = now_;
     if (const auto& damage = replay_->damage()) {

@@ -49,6 +49,7 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   int exit_status() const;
 
   void on_packet(std::span<const uint8_t> packet) override;
+  void on_capture_end() override;
   void on_reply(std::span<const uint8_t> header) override;
   void on_link_up() override;
 

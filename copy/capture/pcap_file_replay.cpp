@@ -79,10 +79,12 @@ void PcapFileReplay::advance() {
         ++stats_.read_errors;
         note_damage(pcap_geterr(file_.get()));
         ++stats_.passes;
+        pass_ended_ = true;
         file_.reset();
         return;
       }
       ++stats_.passes;
+      pass_ended_ = true;
       if (pass_ + 1 >= options_.repeat || stats_.packets == 0) {
         file_.reset();
         return;
@@ -139,7 +141,12 @@ void PcapFileReplay::deliver(PacketHandler& handler) {
 
 size_t PcapFileReplay::deliver_due(TimePoint now, PacketHandler& handler) {
   size_t n = 0;
-  while (pending_ && pending_due_ <= now && n < kMaxPerDrain) {
+  for (;;) {
+    if (pass_ended_) {
+      pass_ended_ = false;
+      handler.on_capture_end();
+    }
+    if (!pending_ || pending_due_ > now || n >= kMaxPerDrain) break;
     deliver(handler);
     ++n;
     advance();

@@ -67,8 +67,9 @@ class PcapFileReplay final : public CaptureSource {
   void report(CounterSink& sink) const override;
   bool finished() const override { return started_ && !pending_; }
 
-  // Delivers the packets due at `now` (at most kMaxPerDrain). Used by
-  // drain() with the monotonic clock, by tests with their own.
+  // Delivers the packets due at `now` (at most kMaxPerDrain), and tells
+  // the handler when a pass ended, before the first packet of the next.
+  // Used by drain() with the monotonic clock, by tests with their own.
   size_t deliver_due(TimePoint now, PacketHandler& handler);
   // The due time of the next packet (meaningless once finished()).
   TimePoint next_due() const { return pending_due_; }
@@ -107,6 +108,7 @@ class PcapFileReplay final : public CaptureSource {
   PcapReplayStats stats_;
   uint64_t records_in_pass_ = 0;
   std::optional<ReplayBreak> damage_;
+  bool pass_ended_ = false;  // the handler hears of it before the next packet
 };
 
 }  // namespace tc
