@@ -1,6 +1,7 @@
 #include "copy/tcpcopy_app.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/counters.h"
 #include "common/pcap_filter.h"
@@ -313,11 +314,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
       next_stats = now_ + options_.stats_interval;
     }
     if (replay_complete()) {
-      if (const auto& damage = replay_->damage())
-        TC_LOG(log_, kError, "offline replay ended early: the file broke at byte offset %lld (%s); exit status %d",
-               static_cast<long long>(damage->offset), damage->reason.c_str(), kExitReplayDamaged);
-      else
-        TC_LOG(log_, kInfo, "offline replay complete");
+      if (!replay_->damage()) TC_LOG(log_, kInfo, "offline replay complete");
       break;
     }
   }
@@ -335,6 +332,20 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
 // many captured packets came with it); else its captured packets.
 size_t TcpcopyApp::turn_batch(uint64_t replies, uint64_t captured) {
   return static_cast<size_t>(replies > 0 ? replies : captured);
+}
+
+std::string TcpcopyApp::ending_line() const {
+  if (!replay_ || !replay_->damage()) return {};
+  const ReplayBreak& damage = *replay_->damage();
+  const PcapReplayStats& st = replay_->stats();
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "offline replay ended early: the file broke in pass %u after record %llu (byte offset %lld); "
+                "replayed %llu packet(s), %llu byte(s) before it; exit status %d; libpcap: ",
+                damage.pass + 1, static_cast<unsigned long long>(damage.record), static_cast<long long>(damage.offset),
+                static_cast<unsigned long long>(st.packets), static_cast<unsigned long long>(st.bytes),
+                kExitReplayDamaged);
+  return line + damage.reason;
 }
 
 int TcpcopyApp::exit_status() const {

@@ -47,6 +47,10 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // (the last log lines say where).
   static constexpr int kExitReplayDamaged = 3;
   int exit_status() const;
+  // The process's last words when the exit status is not 0 (where an
+  // offline replay's file broke and how much of it was replayed); empty
+  // otherwise.
+  std::string ending_line() const;
 
   void on_packet(std::span<const uint8_t> packet) override;
   void on_capture_end() override;

@@ -59,7 +59,12 @@ wait_exit tcpcopy 60 || rc=$?
 grep -E "offline replay: the file broke in pass 1 after record [0-9]+ \(byte offset [0-9]+\): .+; replayed [0-9]+ packet" \
   "$E2E_TMP/tcpcopy-damaged.log" >/dev/null || fail "tcpcopy did not say where the file broke: $(tail -n 5 "$E2E_TMP/tcpcopy-damaged.log")"
 grep -q "offline replay complete" "$E2E_TMP/tcpcopy-damaged.log" && fail "a damaged replay was reported complete"
-log "damaged file: exit status 3, $(grep -o 'the file broke in pass [^;]*' "$E2E_TMP/tcpcopy-damaged.log" | head -n 1)"
+last=$(tail -n 1 "$E2E_TMP/tcpcopy-damaged.log")
+[[ $last =~ "offline replay ended early: the file broke in pass 1 after record "[0-9]+" (byte offset "[0-9]+"); replayed "[0-9]+" packet(s), "[0-9]+" byte(s) before it; exit status 3; libpcap: ".+ ]] \
+  || fail "the last log line does not say where the file broke: $last"
+grep -q "^tcpcopy: offline replay ended early: the file broke" "$E2E_TMP/tcpcopy.out" \
+  || fail "stderr does not say where the file broke: $(tail -n 3 "$E2E_TMP/tcpcopy.out")"
+log "damaged file: exit status 3, last line: ${last#*] }"
 
 stop intercept 15 || fail "intercept exited with status $? on SIGTERM"
 show_counters intercept
