@@ -235,14 +235,27 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   return &s;
 }
 
-// Registers the session with the intercepts and sends its SYN.
+// Registers the session with the intercepts and sends its SYN. At
+// start-up, before the link is up, the session waits for it instead.
 bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
+  const bool was_waiting = s.state == SessionState::kLinkWait;
   s.state = SessionState::kSynSent;
   s.last_reply = now;
   if (!registrar_.register_session(s.key)) {
+    if (link_pending_ && config_.link_wait.count() > 0) {
+      s.state = SessionState::kLinkWait;
+      if (!was_waiting) {
+        s.link_deadline = now + config_.link_wait;
+        ++link_waiting_;
+        ++counters_.sessions_link_waited;
+      }
+      return true;
+    }
+    if (was_waiting) --link_waiting_;
     lose(s, slot, LostReason::kNoIntercept, now);
     return false;
   }
+  if (was_waiting) --link_waiting_;
   s.registered = true;
   send_syn(s);
   arm_rto(s, now);
@@ -695,6 +708,8 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
     when = s.linger_deadline;
   } else if (s.state == SessionState::kPortWait) {
     when = s.port_deadline;
+  } else if (s.state == SessionState::kLinkWait) {
+    when = s.link_deadline;
   } else {
     consider(s.rto_deadline);
     consider(s.persist_deadline);
@@ -717,6 +732,15 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
   if (s.state == SessionState::kPortWait) {
     if (now >= s.port_deadline) stop_waiting(s, slot, now);
     else reschedule(s, slot, now);
+    return;
+  }
+  if (s.state == SessionState::kLinkWait) {
+    if (now < s.link_deadline) {
+      reschedule(s, slot, now);
+    } else {
+      link_pending_ = false;  // the wait is over: one last try, then lost
+      if (launch(s, slot, now)) reschedule(s, slot, now);
+    }
     return;
   }
   const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding;
@@ -790,6 +814,7 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   // it lingers, until erase() releases it.
   if (s.compare != compare::ExchangeTracker::kNone)
     tracker_->close(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u));
+  if (s.state == SessionState::kLinkWait) --link_waiting_;
   s.state = SessionState::kClosed;
   s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
@@ -825,6 +850,7 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
     s.compare = compare::ExchangeTracker::kNone;
   }
   if (s.registered) registrar_.unregister_session(s.key);
+  if (s.state == SessionState::kLinkWait) --link_waiting_;
   const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
   lru_.remove(slot);
   wheel_.cancel(slot);
@@ -873,6 +899,19 @@ uint32_t SessionEngine::end_capture(TimePoint now) {
     if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
   }
   return open;
+}
+
+void SessionEngine::link_ready(TimePoint now) {
+  link_pending_ = false;
+  if (link_waiting_ == 0) return;
+  for (uint32_t slot = 0; slot < table_.slot_count(); ++slot) {
+    Session& s = table_.at(slot);
+    if (!s.in_use || s.state != SessionState::kLinkWait) continue;
+    if (launch(s, slot, now)) {
+      try_send(s, slot, now);
+      reschedule(s, slot, now);
+    }
+  }
 }
 
 void SessionEngine::reregister_all() {
