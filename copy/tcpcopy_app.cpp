@@ -137,6 +137,9 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     link.reply_prefix = options.reply_prefix;
     link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
     engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_, tracker_);
+    // Connections live on the online port are captured from the first
+    // packet on, before the link is up: their sessions wait for it.
+    engine_->await_link();
     // A full sender sends before the end of the turn; registrations go first.
     sender_->set_before_send([this] { link_->flush(); });
   }
@@ -237,6 +240,9 @@ void TcpcopyApp::on_link_up() {
   TC_LOG(log_, kInfo, "intercept link up (%zu intercept(s)); re-registering %u live session(s)",
          link_->intercepts_up(), engine_->active_sessions());
   engine_->reregister_all();
+  // The sessions that waited for the link register with every intercept,
+  // after this call (during it, registrations go to this one only).
+  if (!link_ready_ && link_->intercepts_up() >= options_.intercepts.size()) link_ready_due_ = true;
   // Offline replay starts once every intercept can take registrations:
   // sessions started earlier would be lost.
   if (replay_ && !replay_->started() && link_->intercepts_up() >= options_.intercepts.size()) {
@@ -299,6 +305,13 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     const uint64_t captured_before = engine_->counters().packets_captured;
     loop_.run_once(timeout);
     now_ = monotonic_now();
+    if (link_ready_due_) {
+      link_ready_due_ = false;
+      link_ready_ = true;
+      const uint32_t waiting = engine_->link_waiting();
+      engine_->link_ready(now_);
+      if (waiting > 0) TC_LOG(log_, kInfo, "%u session(s) that waited for the intercept link start now", waiting);
+    }
     engine_->on_tick(now_);
     if (comparison_) {
       comparison_->on_tick(now_, ledger());

@@ -96,6 +96,10 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // Offline replay, after the file's last packet: when that was and when
   // the target last answered.
   bool replay_drained_ = false;
+  // The link came up to every intercept once (link_ready_due_: in this
+  // turn): sessions waiting for it may go.
+  bool link_ready_ = false;
+  bool link_ready_due_ = false;
   TimePoint last_progress_{};
   uint64_t replies_seen_ = 0;
 };
