@@ -1,5 +1,7 @@
 #include "copy/tcpcopy_app.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -126,6 +128,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   answers_ = std::move(io.answers);
   sender_ = std::move(io.sender);
   replay_ = io.replay;
+  progress_tty_ = replay_ && ::isatty(STDERR_FILENO) == 1;
   TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
 
   if (!options.reply_interfaces.empty()) {
@@ -264,6 +267,7 @@ bool TcpcopyApp::replay_complete() {
   const uint64_t replies = engine_->counters().replies;
   if (!replay_drained_) {
     replay_drained_ = true;
+    report_progress(true);
     on_capture_end();  // a file without a packet ends without a pass
     replies_seen_ = replies;
     last_progress_ = now_;
@@ -300,6 +304,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     Duration timeout = link_ ? link_->next_timeout(now_) : Duration{1s};
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
+    if (progress_ && !progress_over_) timeout = std::min(timeout, std::max(Duration{0}, next_progress_ - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
     const uint64_t replies_before = engine_->counters().replies;
     const uint64_t captured_before = engine_->counters().packets_captured;
@@ -319,6 +324,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     }
     if (link_) link_->tick(now_);
     end_of_turn();
+    report_progress(false);
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));
     if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
@@ -332,6 +338,7 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     }
   }
   end_of_turn();
+  if (progress_tty_) log_.end_status();  // stopped before the end: the line stays
   if (comparison_) {
     comparison_->finish(ledger());
     log_comparison_errors();
@@ -359,6 +366,28 @@ std::string TcpcopyApp::ending_line() const {
                 static_cast<unsigned long long>(st.packets), static_cast<unsigned long long>(st.bytes),
                 kExitReplayDamaged);
   return line + damage.reason;
+}
+
+void TcpcopyApp::report_progress(bool last) {
+  if (!replay_ || !replay_->started() || progress_over_ || options_.daemon) return;
+  // A terminal shows a line redrawn twice a second; a log or a pipe gets a
+  // line every 10 s.
+  const Duration period = progress_tty_ ? Duration{500ms} : Duration{10s};
+  if (!progress_) {
+    progress_.emplace(now_);
+    next_progress_ = now_ + period;
+    if (!last) return;
+  }
+  if (!last && now_ < next_progress_) return;
+  next_progress_ = now_ + period;
+  const std::string line = progress_->line(replay_->position(), now_);
+  if (progress_tty_) {
+    log_.status(line);
+    if (last) log_.end_status();
+  } else {
+    std::fprintf(stderr, "tcpcopy: %s\n", line.c_str());
+  }
+  progress_over_ = last;
 }
 
 int TcpcopyApp::exit_status() const {

@@ -20,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "copy/capture/capture_source.h"
 #include "copy/capture/replay_pacer.h"
+#include "copy/capture/replay_progress.h"
 
 namespace tc {
 
@@ -79,6 +80,9 @@ class PcapFileReplay final : public CaptureSource {
   // Set when the file could not be read to its end (or reopened for a
   // later pass): the replay ended there.
   const std::optional<ReplayBreak>& damage() const { return damage_; }
+  // How far through the file it is. Costs a seek query (a system call):
+  // for a progress line now and then, not per packet.
+  ReplayPosition position() const;
 
  private:
   // Opens (again) the file with its filter; the error text, empty on success.
@@ -94,6 +98,7 @@ class PcapFileReplay final : public CaptureSource {
   PcapReplayOptions options_;
   PcapHandle file_;
   int link_type_ = 0;
+  int64_t file_size_ = -1;  // -1: not a regular file
   UniqueFd timer_;
   ReplayPacer pacer_;
   uint32_t pass_ = 0;

@@ -39,6 +39,11 @@ log "tcpcopy replayed the recording and exited by itself after $((SECONDS - star
 grep -q "capture: offline replay of $recording (Ethernet), 1 pass(es), 2x" "$E2E_TMP/tcpcopy.log" \
   || fail "tcpcopy's start-up line does not show the replay: $(grep capture: "$E2E_TMP/tcpcopy.log")"
 grep -q "offline replay complete" "$E2E_TMP/tcpcopy.log" || fail "tcpcopy did not report the end of the replay"
+# Progress on stderr, not a terminal here: plain lines, the last at the end.
+grep -E "^tcpcopy: offline replay: 100\.0% \(pass 1/1, [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB\), [0-9]+ packets, done in " \
+  "$E2E_TMP/tcpcopy.out" >/dev/null || fail "no final progress line on stderr: $(tail -n 3 "$E2E_TMP/tcpcopy.out")"
+grep -q $'\r' "$E2E_TMP/tcpcopy.out" && fail "progress redrawn in place although stderr is not a terminal"
+log "progress: $(grep '^tcpcopy: offline replay: ' "$E2E_TMP/tcpcopy.out" | tail -n 1)"
 show_counters tcpcopy
 [[ $(counter tcpcopy replay_passes) == 1 ]] || fail "replay_passes is not 1"
 [[ $(counter tcpcopy sessions_active) == 0 ]] || fail "sessions still active when tcpcopy exited"

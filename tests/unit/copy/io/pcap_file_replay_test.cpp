@@ -452,6 +452,32 @@ TEST(PcapFileReplay, EachPassEndIsAnnounced) {
   EXPECT_EQ(c.ends, (std::vector<size_t>{2, 4, 6}));
 }
 
+TEST(PcapFileReplay, PositionFollowsTheFile) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))},
+                          {kMs, ether(segment(1, 101, tcpflag::kAck, 5))},
+                          {2 * kMs, ether(segment(1, 106, tcpflag::kAck, 5))}});
+  PcapReplayOptions o = opts(f.path);
+  o.repeat = 2;
+  PcapFileReplay r(o);
+  const int64_t size = static_cast<int64_t>(file_bytes(f.path).size());
+  Collect c;
+  r.start(kStart);
+  ReplayPosition p = r.position();
+  EXPECT_EQ(p.file_size, size);
+  EXPECT_EQ(p.passes, 2u);
+  EXPECT_GT(p.offset, 0);
+  EXPECT_FALSE(p.done);
+  r.deliver_due(kStart + std::chrono::microseconds(1500), c);
+  const int64_t mid = r.position().offset;
+  EXPECT_GT(mid, p.offset);
+  EXPECT_LE(mid, size);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  p = r.position();
+  EXPECT_TRUE(p.done);
+  EXPECT_EQ(p.packets, 6u);
+  EXPECT_DOUBLE_EQ(ReplayProgress::fraction(p), 1.0);
+}
+
 TEST(PcapFileReplay, WholeFileHasNoDamage) {
   TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))}});
   PcapFileReplay r(opts(f.path));
