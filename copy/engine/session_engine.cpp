@@ -498,9 +498,8 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
 // any TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793),
 // which Linux takes to end a TIME_WAIT and, being exactly the next
 // sequence number it expects, an open connection (RFC 5961), and send the
-// SYN again at once. A target
-// that ignores the reset (tcp_rfc1337) answers again; the copy then moves to
-// a free client port. Both are bounded: a target that answers every SYN so
+// SYN again at once. A target that ignores the reset (tcp_rfc1337) answers
+// again; the copy then moves to a free client port. Both are bounded: a target that answers every SYN so
 // leaves the session to the retransmission timer.
 void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
   constexpr uint8_t kMaxResets = 3;
@@ -891,7 +890,8 @@ uint32_t SessionEngine::end_capture(TimePoint now) {
   uint32_t open = 0;
   for (uint32_t slot = 0; slot < table_.slot_count(); ++slot) {
     Session& s = table_.at(slot);
-    if (!s.in_use || s.state == SessionState::kClosed || s.rst_captured || s.fin_captured) continue;  // closing already
+    // Closed or closing already: lingering, or a FIN or RST of the client's on its way.
+    if (!s.in_use || s.state == SessionState::kClosed || s.rst_captured || s.fin_captured) continue;
     ++open;
     ++counters_.sessions_capture_ended;
     s.rst_captured = true;
