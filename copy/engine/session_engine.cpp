@@ -499,8 +499,9 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
 // which Linux takes to end a TIME_WAIT and, being exactly the next
 // sequence number it expects, an open connection (RFC 5961), and send the
 // SYN again at once. A target that ignores the reset (tcp_rfc1337) answers
-// again; the copy then moves to a free client port. Both are bounded: a target that answers every SYN so
-// leaves the session to the retransmission timer.
+// again; the copy then moves to a free client port. Both are bounded: a
+// target that answers every SYN so leaves the session to the retransmission
+// timer.
 void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
   constexpr uint8_t kMaxResets = 3;
   constexpr uint8_t kMaxMoves = 2;
