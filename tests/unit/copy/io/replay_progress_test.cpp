@@ -47,7 +47,8 @@ TEST(ReplayProgress, UnknownSizeAndDone) {
   p.passes = 3;
   p.pass = 1;
   p.packets = 5;
-  EXPECT_EQ(progress.line(p, kStart + std::chrono::seconds(1)), "offline replay: pass 2/3, 5 packets, 5 packets/s, 0.0 MiB/s");
+  EXPECT_EQ(progress.line(p, kStart + std::chrono::seconds(1)),
+            "offline replay: pass 2/3, 5 packets, 5 packets/s, 0.0 MiB/s");
   p.file_size = 3 << 20;
   p.pass = 2;
   p.done = true;
