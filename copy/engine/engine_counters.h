@@ -76,8 +76,10 @@ inline constexpr size_t kUnreplayableKinds = static_cast<size_t>(UnreplayableRea
   COUNTER(sessions_idle_closed, "sessions_idle_closed", "", "Sessions closed after idling too long")  \
   COUNTER(ports_moved, "ports_moved", "", "Copies moved to another client port because of a clash")   \
   COUNTER(ports_waited, "ports_waited", "", "Copies that waited for an earlier copy to finish on their port") \
+  COUNTER(sessions_link_waited, "sessions_link_waited", "", "Sessions that waited at start-up for the intercept link before their SYN") \
   COUNTER(stale_connections, "stale_connections", "", "SYNs answered by a bare ACK (the target's TIME_WAIT)") \
   COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
+  COUNTER(sessions_capture_ended, "sessions_capture_ended", "", "Sessions still open when the capture file (or a pass of it) ended, reset on the target once answered") \
   REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
   REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
   COUNTER(requests_captured, "requests_captured", "", "Client requests seen online (a pipelined batch counts once)") \

@@ -430,7 +430,7 @@ error_log $dir/error.log warn;
 events { worker_connections 8192; }
 http {
 	# request line, status, body bytes sent, request length, completion
-	log_format e2e '\$remote_addr\t\$request\t\$status\t\$body_bytes_sent\t\$request_length\t\$request_completion\t\$connection\t\$connection_requests\t\$remote_port';
+	log_format e2e '\$remote_addr\t\$request\t\$status\t\$body_bytes_sent\t\$request_length\t\$request_completion\t\$connection\t\$connection_requests\t\$remote_port\t\$msec';
 	access_log $dir/access.log e2e;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
@@ -570,7 +570,7 @@ show_counters() {
 
 # Access log fields: 1 client address, 2 request line, 3 status, 4 body
 # bytes sent, 5 request length, 6 completion, 7 connection serial number,
-# 8 requests on that connection, 9 client port
+# 8 requests on that connection, 9 client port, 10 time logged (s, ms)
 
 # count_requests WHICH [REGEX]: access log lines whose request matches REGEX.
 count_requests() {
