@@ -60,6 +60,14 @@ class FramedStream {
   const wire::FrameWriter& writer() const { return writer_; }
   bool has_output() const { return !writer_.empty(); }
   void set_max_payload(size_t n) { decoder_.set_max_payload(n); }
+  // Frees the input and output buffers where they hold nothing (an idle
+  // connection); they grow again from small when needed.
+  void release_buffers() {
+    decoder_.release();
+    writer_.release();
+  }
+  // Bytes the buffers hold allocated.
+  size_t buffer_bytes() const { return decoder_.capacity() + writer_.capacity(); }
 
   // Reads what the socket holds and calls `on_frame(const wire::Frame&)`
   // for every complete frame; it returns false to stop. The callback may

@@ -32,8 +32,23 @@ bool Logger::open(const std::string& path) {
   return true;
 }
 
+void Logger::status(const std::string& line) {
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  status_shown_ = true;
+}
+
+void Logger::end_status() {
+  if (!status_shown_) return;
+  std::fputc('\n', stderr);
+  status_shown_ = false;
+}
+
 void Logger::log(LogLevel l, const char* fmt, ...) {
   std::FILE* f = out_ ? out_ : stderr;
+  if (status_shown_ && f == stderr) {
+    std::fputs("\r\033[K", stderr);
+    status_shown_ = false;
+  }
   static constexpr const char* kNames[] = {"debug", "info", "warn", "error"};
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);

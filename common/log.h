@@ -26,7 +26,15 @@ class Logger {
 
   void log(LogLevel l, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
+  // A status line on stderr when it is a terminal (progress of long work):
+  // each call redraws it in place; a log line written to stderr clears it
+  // first, and the next call draws it again below.
+  void status(const std::string& line);
+  // Leaves the status line shown as it is and goes to the next line.
+  void end_status();
+
  private:
+  bool status_shown_ = false;
   std::FILE* out_ = nullptr;
   std::string path_;
   LogLevel level_ = LogLevel::kInfo;

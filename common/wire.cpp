@@ -18,21 +18,48 @@ const char* to_string(WireError e) {
   return "unknown";
 }
 
-FrameDecoder::FrameDecoder() : buf_(2 * (kHeaderSize + kMaxPayload)) {}
+size_t FrameDecoder::frame_bytes() const {
+  if (end_ - begin_ < kHeaderSize) return kHeaderSize;
+  const uint8_t* h = buf_.data() + begin_ + 4;
+  const size_t length = (size_t{h[0]} << 24) | (size_t{h[1]} << 16) | (size_t{h[2]} << 8) | size_t{h[3]};
+  // A length past the limit is next()'s error to report; until then a
+  // header's worth of room is all it gets.
+  return length <= max_payload_ ? kHeaderSize + length : kHeaderSize;
+}
 
 std::span<uint8_t> FrameDecoder::write_space() {
   if (error_ != WireError::kNone) return {};
   if (begin_ == end_) begin_ = end_ = 0;
-  // Compact once the tail no longer has room for a whole frame.
-  if (buf_.size() - end_ < kHeaderSize + kMaxPayload && begin_ > 0) {
+  const size_t frame = frame_bytes();
+  // Move the bytes held to the front when the frame would not fit behind
+  // begin_, or when little room is left at the tail.
+  if (begin_ > 0 && (buf_.size() - begin_ < frame || buf_.size() - end_ < buf_.size() / 4)) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
+  size_t want = std::max(frame, kDecoderStartBytes);
+  if (read_filled_) want = std::max(want, std::min(2 * buf_.size(), kDecoderMaxBytes));
+  read_filled_ = false;
+  if (buf_.size() < want) {
+    buf_.reserve(want);  // exactly this much, not the vector's own growth
+    buf_.resize(want);
+  }
+  offered_ = buf_.size() - end_;
   return std::span<uint8_t>(buf_).subspan(end_);
 }
 
-void FrameDecoder::commit(size_t n) { end_ += n; }
+void FrameDecoder::commit(size_t n) {
+  end_ += n;
+  read_filled_ = n > 0 && n == offered_;
+}
+
+void FrameDecoder::release() {
+  if (begin_ != end_ || buf_.empty()) return;
+  std::vector<uint8_t>().swap(buf_);
+  begin_ = end_ = offered_ = 0;
+  read_filled_ = false;
+}
 
 std::optional<Frame> FrameDecoder::next() {
   if (error_ != WireError::kNone || end_ - begin_ < kHeaderSize) return std::nullopt;
@@ -65,13 +92,22 @@ std::optional<Frame> FrameDecoder::next() {
 
 // Starts small and doubles up to max_bytes: an idle or refused connection
 // costs little.
-FrameWriter::FrameWriter(size_t max_bytes) : max_bytes_(max_bytes) {
-  buf_.resize(max_bytes_ < 4096 ? max_bytes_ : 4096);
+FrameWriter::FrameWriter(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+void FrameWriter::release() {
+  if (begin_ != end_ || buf_.empty()) return;
+  std::vector<uint8_t>().swap(buf_);
+  begin_ = end_ = 0;
+  open_frame_.reset();
 }
 
 void FrameWriter::put(const void* p, size_t n) {
   if (n == 0) return;  // an empty part may come with a null pointer
-  if (end_ + n > buf_.size()) buf_.resize(std::min(max_bytes_, std::max(buf_.size() * 2, end_ + n)));
+  if (end_ + n > buf_.size()) {
+    const size_t want = std::min(max_bytes_, std::max({buf_.size() * 2, end_ + n, kWriterStartBytes}));
+    buf_.reserve(want);  // exactly this much, not the vector's own growth
+    buf_.resize(want);
+  }
   std::memcpy(buf_.data() + end_, p, n);
   end_ += n;
 }
@@ -128,6 +164,14 @@ bool FrameWriter::challenge(std::span<const uint8_t, kAuthBytes> nonce) {
 
 bool FrameWriter::auth(std::span<const uint8_t, kAuthBytes> nonce, std::span<const uint8_t, kAuthBytes> proof) {
   return whole_frame(MessageType::kAuth, {nonce, proof});
+}
+
+bool FrameWriter::turned_away(TurnAwayReason reason, std::string_view text) {
+  if (text.size() > kMaxTurnAwayText) text = text.substr(0, kMaxTurnAwayText);
+  const auto code = static_cast<uint16_t>(reason);
+  const uint8_t r[2] = {static_cast<uint8_t>(code >> 8), static_cast<uint8_t>(code)};
+  return whole_frame(MessageType::kTurnedAway,
+                     {r, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size())});
 }
 
 // Opens a batch frame of `type` unless one with room is already open, then
@@ -264,6 +308,17 @@ std::optional<std::array<uint8_t, kAuthBytes>> read_challenge(std::span<const ui
   std::array<uint8_t, kAuthBytes> nonce{};
   if (payload.size() != kAuthBytes || !take_bytes(r, nonce)) return std::nullopt;
   return nonce;
+}
+
+std::optional<TurnedAway> read_turned_away(std::span<const uint8_t> payload) {
+  ByteReader r(payload);
+  TurnedAway t;
+  if (!r.be16(t.reason) || r.remaining() > kMaxTurnAwayText) return std::nullopt;
+  const auto text = r.take(r.remaining());
+  if (!text) return std::nullopt;
+  // Shown in a log line: only printable ASCII passes.
+  for (uint8_t b : *text) t.text.push_back(b >= 0x20 && b < 0x7f ? static_cast<char>(b) : '?');
+  return t;
 }
 
 std::optional<AuthMessage> read_auth(std::span<const uint8_t> payload) {

@@ -25,6 +25,12 @@
 //               TCP header, then its first min(prefix, payload) payload
 //               bytes; 1 <= len <= kMaxReplyEntry). The IP header keeps the
 //               packet's real length, so it may say more than len.
+//   kTurnedAway u16 reason (TurnAwayReason), then a text of at most
+//               kMaxTurnAwayText bytes for the peer's log: intercept closes
+//               the connection without serving it (not on --allow, too many
+//               connections, made room for a newer one in the handshake).
+//               Added in the same version: a reader that does not know the
+//               type skips it and sees the connection close.
 //
 //   key = client address (16), client port (u16), target address (16),
 //         target port (u16); IPv4 as IPv4-mapped IPv6 addresses.
@@ -56,6 +62,8 @@
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/session_key.h"
@@ -82,7 +90,17 @@ enum class MessageType : uint8_t {
   kReplies = 5,
   kChallenge = 6,
   kAuth = 7,
+  kTurnedAway = 8,
 };
+
+// Why intercept turned a connection away (kTurnedAway).
+enum class TurnAwayReason : uint16_t {
+  kNotAllowed = 1,      // the peer's address is not on --allow
+  kTooMany = 2,         // the cap on connections is reached
+  kHandshakeFull = 3,   // closed in the handshake to make room for a newer one
+  kHelloTimeout = 4,    // the handshake did not complete in time
+};
+inline constexpr size_t kMaxTurnAwayText = 200;
 
 enum class WireError : uint8_t {
   kNone = 0,
@@ -98,13 +116,22 @@ struct Frame {
   std::span<const uint8_t> payload;
 };
 
-// Reassembles frames from a byte stream into a fixed-size buffer.
+// Reassembles frames from a byte stream. The buffer grows with what the
+// peer sends: nothing until the first read, kDecoderStartBytes then, twice
+// as much when a frame needs it or a read filled all the space offered, up
+// to kDecoderMaxBytes; release() gives it back while no frame is partly read.
+inline constexpr size_t kDecoderStartBytes = 512;
+inline constexpr size_t kDecoderMaxBytes = 2 * (kHeaderSize + kMaxPayload);
 class FrameDecoder {
  public:
-  FrameDecoder();
+  FrameDecoder() = default;
   // Where the next read() may write; empty only while a frame is pending.
   std::span<uint8_t> write_space();
   void commit(size_t n);
+  // Frees the buffer when it holds no bytes; a later write_space() starts
+  // small again.
+  void release();
+  size_t capacity() const { return buf_.capacity(); }
   // The next complete frame, or nullopt when more bytes are needed or the
   // stream is corrupt (then error() is set and stays set). The returned
   // payload stays valid until the next call.
@@ -117,15 +144,22 @@ class FrameDecoder {
   void set_max_payload(size_t n) { max_payload_ = n < kMaxPayload ? n : kMaxPayload; }
 
  private:
+  // Bytes the frame at begin_ needs in all, as far as its header tells.
+  size_t frame_bytes() const;
+
   std::vector<uint8_t> buf_;
   size_t max_payload_ = kMaxPayload;
   size_t begin_ = 0;
   size_t end_ = 0;
+  size_t offered_ = 0;      // size of the last write_space()
+  bool read_filled_ = false;  // the last read took all of it: grow
   WireError error_ = WireError::kNone;
   uint8_t bad_version_ = 0;
 };
 
-// Appends frames to a bounded output buffer. Keys and replies of the same
+inline constexpr size_t kWriterStartBytes = 512;
+// Appends frames to a bounded output buffer, allocated at the first frame,
+// from kWriterStartBytes doubling up to its bound. Keys and replies of the same
 // type are batched into the frame still open at the tail.
 class FrameWriter {
  public:
@@ -137,6 +171,8 @@ class FrameWriter {
   bool hello_ack(std::span<const uint8_t> proof = {});
   bool challenge(std::span<const uint8_t, kAuthBytes> nonce);
   bool auth(std::span<const uint8_t, kAuthBytes> nonce, std::span<const uint8_t, kAuthBytes> proof);
+  // `text` longer than kMaxTurnAwayText is cut.
+  bool turned_away(TurnAwayReason reason, std::string_view text);
   // Return false (and write nothing) when the buffer is full.
   bool add_key(MessageType type, const SessionKey& key);
   // One kReplies entry: a reply's headers and payload prefix, 1 to
@@ -149,6 +185,9 @@ class FrameWriter {
   void consume(size_t n);
   bool empty() const { return pending().empty(); }
   size_t pending_bytes() const { return end_ - begin_; }
+  // Frees the buffer when nothing waits; it grows again from small.
+  void release();
+  size_t capacity() const { return buf_.capacity(); }
 
  private:
   bool start_frame(MessageType type, size_t payload_reserve);
@@ -190,5 +229,10 @@ struct AuthMessage {
   std::array<uint8_t, kAuthBytes> proof{};
 };
 std::optional<AuthMessage> read_auth(std::span<const uint8_t> payload);
+struct TurnedAway {
+  uint16_t reason = 0;  // compare with TurnAwayReason; unknown values are possible
+  std::string text;
+};
+std::optional<TurnedAway> read_turned_away(std::span<const uint8_t> payload);
 
 }  // namespace tc::wire

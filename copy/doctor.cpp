@@ -273,21 +273,55 @@ void check_output_interface(const CopyOptions& o, const std::vector<TargetRoute>
   }
 }
 
-void check_offloads(const CopyOptions& o, Host& host, Report& report) {
-  // The capture interfaces: those holding the online addresses when every
-  // transfer names one, else every interface that is up.
+// The capture interfaces: those holding the online addresses when every
+// transfer names one, else every interface that is up.
+std::vector<doctor::Interface> capture_interfaces(const CopyOptions& o, Host& host) {
   std::vector<IpAddress> online;
   bool all_named = true;
   for (const Transfer& t : o.engine.transfers.transfers()) {
     if (t.online_addr) online.push_back(*t.online_addr);
     else all_named = false;
   }
+  std::vector<doctor::Interface> chosen;
   for (const doctor::Interface& i : host.interfaces()) {
     if (!i.up || i.loopback) continue;
     if (all_named && std::none_of(i.addresses.begin(), i.addresses.end(), [&](const IpAddress& a) {
           return std::find(online.begin(), online.end(), a) != online.end();
         }))
       continue;
+    chosen.push_back(i);
+  }
+  return chosen;
+}
+
+// A path toward a target narrower than the interface the clients' packets
+// arrive on: full-sized client packets do not fit it whole. tcpcopy cuts
+// TCP payload to -M, but an IPv4 packet already fragmented on its way in
+// is not replayed (packets_malformed{fragment}), and a router on the path
+// that is narrower still fragments or drops the copies.
+void check_path_mtu(const CopyOptions& o, const std::vector<TargetRoute>& routes, Host& host, Report& report) {
+  std::string widest;
+  int widest_mtu = 0;
+  for (const doctor::Interface& i : capture_interfaces(o, host)) {
+    const auto mtu = interface_mtu(host, i.name);
+    if (mtu && *mtu > widest_mtu) widest_mtu = *mtu, widest = i.name;
+  }
+  for (const auto& [addr, route] : routes) {
+    if (!route || route->type == "local" || route->dev == "lo") continue;
+    const auto path = interface_mtu(host, route->dev);
+    if (!path || *path >= widest_mtu) continue;
+    report.info("path MTU to target " + addr.to_string(),
+                "packets of up to " + std::to_string(widest_mtu) + " bytes arrive on " + widest + ", but the path " +
+                    "toward the target leaves through " + route->dev + " with MTU " + std::to_string(*path) +
+                    ": fragments are likely, and IPv4 fragments are skipped, not replayed (counted as " +
+                    "packets_malformed{fragment}); copies are cut to -M " + std::to_string(o.engine.mtu) + " bytes",
+                "-M " + std::to_string(std::min(*path, static_cast<int>(o.engine.mtu))) +
+                    " and clients' packets that fit the path (MSS clamping on the online side)");
+  }
+}
+
+void check_offloads(const CopyOptions& o, Host& host, Report& report) {
+  for (const doctor::Interface& i : capture_interfaces(o, host)) {
     const auto off = host.offloads(i.name);
     if (!off) continue;
     const std::string check = "offloads " + i.name;
@@ -333,6 +367,7 @@ doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProbe
                 "on the target: intercept --check --check-client ADDRESS (one of -c)");
   }
   if (!o.link.output_interface.empty()) check_output_interface(o, routes, host, report);
+  check_path_mtu(o, routes, host, report);
   check_offloads(o, host, report);
   return report;
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <string>
 
 #include "common/doctor.h"
 #include "common/log.h"
@@ -83,7 +84,14 @@ int main(int argc, char* argv[]) {
            options.reply_interfaces.empty() ? "" : ", replies captured here");
     app.run_until(stop);
     TC_LOG(log, kInfo, "final counters: %s", app.counters_line(true).c_str());
-    if (const int status = app.exit_status(); status != 0) return status;
+    if (const int status = app.exit_status(); status != 0) {
+      // Last, after the counters, and on stderr too: what a script or an
+      // operator reads first.
+      const std::string why = app.ending_line();
+      TC_LOG(log, kError, "%s", why.c_str());
+      std::fprintf(stderr, "tcpcopy: %s\n", why.c_str());
+      return status;
+    }
   } catch (const std::exception& e) {
     TC_LOG(log, kError, "%s", e.what());
     std::fprintf(stderr, "tcpcopy: %s\n", e.what());

@@ -1,6 +1,9 @@
 #include "copy/tcpcopy_app.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <system_error>
 
 #include "common/counters.h"
@@ -141,6 +144,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   answers_ = std::move(io.answers);
   sender_ = std::move(io.sender);
   replay_ = io.replay;
+  progress_tty_ = replay_ && ::isatty(STDERR_FILENO) == 1;
   TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
 
   if (!options.reply_interfaces.empty()) {
@@ -152,6 +156,9 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     link.reply_prefix = options.reply_prefix;
     link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
     engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_, tracker_);
+    // Connections live on the online port are captured from the first
+    // packet on, before the link is up: their sessions wait for it.
+    engine_->await_link();
     // A full sender sends before the end of the turn; registrations go first.
     sender_->set_before_send([this] { link_->flush(); });
   }
@@ -203,6 +210,15 @@ void TcpcopyApp::start_reply_capture() {
 
 void TcpcopyApp::on_packet(std::span<const uint8_t> packet) { engine_->on_captured(packet, now_); }
 
+// A pass of an offline replay ended: the sessions it left open are closed
+// on the target once answered, so neither the next pass nor a later run
+// of the same file meets them there.
+void TcpcopyApp::on_capture_end() {
+  if (const uint32_t open = engine_->end_capture(now_); open > 0)
+    TC_LOG(log_, kInfo, "offline replay: end of pass %u; %u session(s) still open close on the target once answered",
+           replay_ ? static_cast<unsigned>(replay_->stats().passes) : 0u, open);
+}
+
 void TcpcopyApp::AnswerHandler::on_packet(std::span<const uint8_t> packet) {
   app.engine_->on_online_answer(packet, app.now_);
 }
@@ -243,6 +259,9 @@ void TcpcopyApp::on_link_up() {
   TC_LOG(log_, kInfo, "intercept link up (%zu intercept(s)); re-registering %u live session(s)",
          link_->intercepts_up(), engine_->active_sessions());
   engine_->reregister_all();
+  // The sessions that waited for the link register with every intercept,
+  // after this call (during it, registrations go to this one only).
+  if (!link_ready_ && link_->intercepts_up() >= options_.intercepts.size()) link_ready_due_ = true;
   // Offline replay starts once every intercept can take registrations:
   // sessions started earlier would be lost.
   if (replay_ && !replay_->started() && link_->intercepts_up() >= options_.intercepts.size()) {
@@ -264,6 +283,8 @@ bool TcpcopyApp::replay_complete() {
   const uint64_t replies = engine_->counters().replies;
   if (!replay_drained_) {
     replay_drained_ = true;
+    report_progress(true);
+    on_capture_end();  // a file without a packet ends without a pass
     replies_seen_ = replies;
     last_progress_ = now_;
     if (const auto& damage = replay_->damage()) {
@@ -299,18 +320,29 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     Duration timeout = link_ ? link_->next_timeout(now_) : Duration{1s};
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
+    if (progress_ && !progress_over_) timeout = std::min(timeout, std::max(Duration{0}, next_progress_ - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
     const uint64_t replies_before = engine_->counters().replies;
     const uint64_t captured_before = engine_->counters().packets_captured;
     loop_.run_once(timeout);
     now_ = monotonic_now();
+    if (link_ready_due_) {
+      link_ready_due_ = false;
+      link_ready_ = true;
+      const uint32_t waiting = engine_->link_waiting();
+      engine_->link_ready(now_);
+      if (waiting > 0) TC_LOG(log_, kInfo, "%u session(s) that waited for the intercept link start now", waiting);
+    }
     engine_->on_tick(now_);
     if (comparison_) {
       comparison_->on_tick(now_, ledger());
       log_comparison_errors();
     }
     if (link_) link_->tick(now_);
+    for (const std::string& line : unreplayable_notices_.due(engine_->counters(), engine_->unreplayable_seen(), now_))
+      TC_LOG(log_, kWarn, "%s", line.c_str());
     end_of_turn();
+    report_progress(false);
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));
     if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
@@ -319,15 +351,12 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
       next_stats = now_ + options_.stats_interval;
     }
     if (replay_complete()) {
-      if (const auto& damage = replay_->damage())
-        TC_LOG(log_, kError, "offline replay ended early: the file broke at byte offset %lld (%s); exit status %d",
-               static_cast<long long>(damage->offset), damage->reason.c_str(), kExitReplayDamaged);
-      else
-        TC_LOG(log_, kInfo, "offline replay complete");
+      if (!replay_->damage()) TC_LOG(log_, kInfo, "offline replay complete");
       break;
     }
   }
   end_of_turn();
+  if (progress_tty_) log_.end_status();  // stopped before the end: the line stays
   if (comparison_) {
     comparison_->finish(ledger());
     log_comparison_errors();
@@ -341,6 +370,42 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
 // many captured packets came with it); else its captured packets.
 size_t TcpcopyApp::turn_batch(uint64_t replies, uint64_t captured) {
   return static_cast<size_t>(replies > 0 ? replies : captured);
+}
+
+std::string TcpcopyApp::ending_line() const {
+  if (!replay_ || !replay_->damage()) return {};
+  const ReplayBreak& damage = *replay_->damage();
+  const PcapReplayStats& st = replay_->stats();
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "offline replay ended early: the file broke in pass %u after record %llu (byte offset %lld); "
+                "replayed %llu packet(s), %llu byte(s) before it; exit status %d; libpcap: ",
+                damage.pass + 1, static_cast<unsigned long long>(damage.record), static_cast<long long>(damage.offset),
+                static_cast<unsigned long long>(st.packets), static_cast<unsigned long long>(st.bytes),
+                kExitReplayDamaged);
+  return line + damage.reason;
+}
+
+void TcpcopyApp::report_progress(bool last) {
+  if (!replay_ || !replay_->started() || progress_over_ || options_.daemon) return;
+  // A terminal shows a line redrawn twice a second; a log or a pipe gets a
+  // line every 10 s.
+  const Duration period = progress_tty_ ? Duration{500ms} : Duration{10s};
+  if (!progress_) {
+    progress_.emplace(now_);
+    next_progress_ = now_ + period;
+    if (!last) return;
+  }
+  if (!last && now_ < next_progress_) return;
+  next_progress_ = now_ + period;
+  const std::string line = progress_->line(replay_->position(), now_);
+  if (progress_tty_) {
+    log_.status(line);
+    if (last) log_.end_status();
+  } else {
+    std::fprintf(stderr, "tcpcopy: %s\n", line.c_str());
+  }
+  progress_over_ = last;
 }
 
 int TcpcopyApp::exit_status() const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "common/metrics_server.h"
 #include "common/turn_pacer.h"
 #include "copy/capture/capture_source.h"
+#include "copy/capture/replay_progress.h"
 #include "copy/compare/comparison.h"
 #include "copy/control/intercept_link.h"
 #include "copy/engine/session_engine.h"
@@ -47,8 +49,13 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // (the last log lines say where).
   static constexpr int kExitReplayDamaged = 3;
   int exit_status() const;
+  // The process's last words when the exit status is not 0 (where an
+  // offline replay's file broke and how much of it was replayed); empty
+  // otherwise.
+  std::string ending_line() const;
 
   void on_packet(std::span<const uint8_t> packet) override;
+  void on_capture_end() override;
   void on_reply(std::span<const uint8_t> header) override;
   void on_link_up() override;
 
@@ -68,6 +75,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // Offline replay: true once the file is done and its sessions ended (or
   // the target stayed silent for the session timeout).
   bool replay_complete();
+  // Offline replay: how far through the file, on stderr (a line redrawn in
+  // place on a terminal, else a plain line now and then); `last` once done.
+  void report_progress(bool last);
   static size_t turn_batch(uint64_t replies, uint64_t captured);
 
   const CopyOptions& options_;
@@ -88,9 +98,20 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   AcceptingRegistrar accept_all_;                // its registrar: no intercept to tell
   std::unique_ptr<SessionEngine> engine_;
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  // Sessions the copy cannot replay (TLS, HTTP/2, SSH): a line per kind at
+  // first, then at most one per kind every ten minutes.
+  UnreplayableNotices unreplayable_notices_{std::chrono::minutes(10)};
   // Offline replay, after the file's last packet: when that was and when
   // the target last answered.
   bool replay_drained_ = false;
+  // The link came up to every intercept once (link_ready_due_: in this
+  // turn): sessions waiting for it may go.
+  bool link_ready_ = false;
+  bool link_ready_due_ = false;
+  std::optional<ReplayProgress> progress_;  // from the replay's start
+  bool progress_tty_ = false;
+  bool progress_over_ = false;
+  TimePoint next_progress_{};
   TimePoint last_progress_{};
   uint64_t replies_seen_ = 0;
 };

@@ -29,7 +29,9 @@ RouteTable::Config route_config(const Options& o) {
 
 ControlServer::Config control_config(const Options& o) {
   ControlServer::Config c;
-  c.bind = o.bind;
+  const ControlExposure exposure = control_exposure(o);
+  c.bind = exposure.bind;
+  c.bind_best_effort = exposure.loopback_default;
   c.port = o.port;
   c.allow = o.allow;
   c.secret = o.secret;
@@ -101,8 +103,14 @@ int InterceptApp::run() {
   for (uint16_t p : control_.listening_ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
   TC_LOG(log_, kInfo, "intercept %s: %s mode, replies from %s, control port %s", TCPCOPY_VERSION,
          options_.mode == Mode::kAssistant ? "assistant" : "nfqueue", describe_source().c_str(), ports.c_str());
-  if (options_.allow.empty()) {
-    TC_LOG(log_, kWarn, "control: accepting tcpcopy connections from any address; restrict them with --allow");
+  if (control_exposure(options_).loopback_default) {
+    TC_LOG(log_, kWarn,
+           "control: no --allow and no --secret-file: listening on loopback only, so only a tcpcopy on this host "
+           "can connect; to serve other hosts give --allow ADDR[/LEN] (their addresses), --secret-file FILE, "
+           "or --allow any");
+  } else if (options_.allow.empty()) {
+    TC_LOG(log_, kWarn, "control: accepting tcpcopy connections from any address%s; restrict them with --allow ADDR[/LEN]",
+           options_.allow_any ? " (--allow any)" : "");
   } else {
     std::string list;
     for (const auto& p : options_.allow) list += (list.empty() ? "" : ",") + p.to_string();

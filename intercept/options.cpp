@@ -289,6 +289,10 @@ std::string parse_options(int argc, char* const argv[], Options& out) {
         if (!parse_port_list(optarg, out.check_ports)) err = bad_value(c, optarg, "ports 1-65535 separated by commas");
         break;
       case kOptAllow: {
+        if (std::string_view(optarg) == "any") {
+          out.allow_any = true;
+          break;
+        }
         std::string why;
         auto list = parse_prefix_list(optarg, why);
         if (!list) err = bad_value(c, optarg, "ADDR[/PREFIX][,...] (" + why + ")");
@@ -314,8 +318,19 @@ std::string parse_options(int argc, char* const argv[], Options& out) {
   if (optind < argc) return std::string("unexpected argument '") + argv[optind] + "'";
   if (!out.check && !out.check_clients.empty()) return "--check-client needs --check";
   if (!out.check && !out.check_ports.empty()) return "--check-port needs --check";
+  if (out.allow_any && !out.allow.empty())
+    return "--allow any opens the control port to every address: it cannot be combined with an address list";
   if (out.help || out.version) return {};
   return check_mode(out, given);
+}
+
+ControlExposure control_exposure(const Options& o) {
+  ControlExposure e;
+  e.bind = o.bind;
+  if (o.allow_any || !o.allow.empty() || !o.secret_file.empty() || !o.bind.empty()) return e;
+  e.bind = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("::1")};
+  e.loopback_default = true;
+  return e;
 }
 
 std::string usage_text(const char* program) {
@@ -332,9 +347,13 @@ that the target routes the replies to, and captures them there with libpcap.
       --mode MODE           nfqueue (default) or assistant
   -x, --passlist IP[,IP..]  nfqueue: client addresses whose replies are let through
   -p, --port PORT           control channel port (default 36524)
-  -b, --bind IP[,IP..]      addresses to listen on (default: all, IPv4 and IPv6)
+  -b, --bind IP[,IP..]      addresses to listen on (default: all, IPv4 and IPv6,
+                            with --allow or --secret-file; loopback only without)
       --allow ADDR[/LEN][,..] accept control connections only from these
-                            addresses or ranges (default: any, with a warning)
+                            addresses or ranges
+      --allow any           accept control connections from every address; without
+                            --allow, --secret-file or -b intercept listens on
+                            loopback only
       --secret-file FILE    shared secret tcpcopy must prove (HMAC-SHA256
                             challenge); FILE must not be readable by others
       --queue-num N         nfqueue: NFQUEUE number to bind (default 0)

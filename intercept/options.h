@@ -25,8 +25,9 @@ struct Options {
   Mode mode = Mode::kNfqueue;
   std::vector<IpAddress> passlist;   // clients whose replies are accepted, not dropped
   uint16_t port = wire::kDefaultPort;  // control channel
-  std::vector<IpAddress> bind;       // empty: any address, IPv4 and IPv6
+  std::vector<IpAddress> bind;       // -b; empty: see control_exposure()
   std::vector<AddressPrefix> allow;  // control peers accepted; empty: any
+  bool allow_any = false;            // --allow any: open to every address, said explicitly
   std::string secret_file;           // --secret-file; empty: no authentication
   std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
   uint16_t queue_num = 0;      // the first queue
@@ -57,6 +58,16 @@ struct Options {
   bool help = false;
   bool version = false;
 };
+
+// Who can reach the control port, decided from -b, --allow and
+// --secret-file. Without --allow and without --secret-file, intercept is
+// closed by default: it listens on loopback only (or on -b's addresses when
+// given), and `--allow any` is how an operator opens it on purpose.
+struct ControlExposure {
+  std::vector<IpAddress> bind;       // empty: every address
+  bool loopback_default = false;     // bind is the secure default, not asked for
+};
+ControlExposure control_exposure(const Options& o);
 
 // Parses argv into `out`. Returns an empty string on success, else a message
 // naming the option and the offending value. Never exits, never prints.

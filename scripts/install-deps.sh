@@ -4,7 +4,9 @@
 # for what is missing. Services of installed packages are not started.
 # rpm builds the .rpm package; systemd brings systemd-analyze for the unit
 # check and man-db the man page check of tests/packaging; chromium renders
-# the comparison report headless in tests/report.
+# the comparison report headless in tests/report; prometheus brings
+# promtool, whose lint tests/e2e/metrics.sh runs on both daemons' metrics
+# (Debian ships promtool only with the server, about 100 MB installed).
 set -euo pipefail
 
 packages=(
@@ -14,7 +16,7 @@ packages=(
   nginx-light redis-server redis-tools wrk curl python3
   tcpdump procps ethtool
   rpm systemd man-db lintian rpmlint logrotate
-  chromium
+  chromium prometheus
 )
 
 missing=()

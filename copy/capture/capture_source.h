@@ -14,6 +14,9 @@ class PacketHandler {
   virtual ~PacketHandler() = default;
   // `packet` starts at the IP header and is valid only during the call.
   virtual void on_packet(std::span<const uint8_t> packet) = 0;
+  // A source with an end (a capture file) delivered the last packet of a
+  // pass: no packet of the sessions still open will follow.
+  virtual void on_capture_end() {}
 };
 
 class CaptureSource {

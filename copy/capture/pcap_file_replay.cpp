@@ -1,5 +1,6 @@
 #include "copy/capture/pcap_file_replay.h"
 
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ PcapFileReplay::PcapFileReplay(const PcapReplayOptions& options)
       pacer_(options.speed, options.idle_threshold) {
   if (!timer_) throw std::system_error(errno, std::generic_category(), "offline replay: timerfd_create");
   if (std::string err = open_file(); !err.empty()) throw std::runtime_error(err);
+  struct stat st {};
+  if (::stat(options_.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) file_size_ = static_cast<int64_t>(st.st_size);
   const int snapshot = pcap_snapshot(file_.get());
   scratch_size_ = std::max(kMinScratch, snapshot > 0 ? static_cast<size_t>(snapshot) : size_t{0});
   scratch_ = std::make_unique_for_overwrite<uint8_t[]>(scratch_size_);
@@ -79,10 +82,12 @@ void PcapFileReplay::advance() {
         ++stats_.read_errors;
         note_damage(pcap_geterr(file_.get()));
         ++stats_.passes;
+        pass_ended_ = true;
         file_.reset();
         return;
       }
       ++stats_.passes;
+      pass_ended_ = true;
       if (pass_ + 1 >= options_.repeat || stats_.packets == 0) {
         file_.reset();
         return;
@@ -139,7 +144,12 @@ void PcapFileReplay::deliver(PacketHandler& handler) {
 
 size_t PcapFileReplay::deliver_due(TimePoint now, PacketHandler& handler) {
   size_t n = 0;
-  while (pending_ && pending_due_ <= now && n < kMaxPerDrain) {
+  for (;;) {
+    if (pass_ended_) {
+      pass_ended_ = false;
+      handler.on_capture_end();
+    }
+    if (!pending_ || pending_due_ > now || n >= kMaxPerDrain) break;
     deliver(handler);
     ++n;
     advance();
@@ -166,6 +176,20 @@ void PcapFileReplay::arm_timer() {
     spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
   }
   timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+ReplayPosition PcapFileReplay::position() const {
+  ReplayPosition p;
+  p.pass = pass_;
+  p.passes = options_.repeat;
+  p.file_size = file_size_;
+  if (file_) {
+    if (FILE* f = pcap_file(file_.get())) p.offset = static_cast<int64_t>(std::ftell(f));
+  }
+  p.packets = stats_.packets;
+  p.bytes = stats_.bytes;
+  p.done = finished() && !damage_;  // a broken file is not done
+  return p;
 }
 
 void PcapFileReplay::report(CounterSink& sink) const {

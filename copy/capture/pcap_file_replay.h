@@ -20,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "copy/capture/capture_source.h"
 #include "copy/capture/replay_pacer.h"
+#include "copy/capture/replay_progress.h"
 
 namespace tc {
 
@@ -67,8 +68,9 @@ class PcapFileReplay final : public CaptureSource {
   void report(CounterSink& sink) const override;
   bool finished() const override { return started_ && !pending_; }
 
-  // Delivers the packets due at `now` (at most kMaxPerDrain). Used by
-  // drain() with the monotonic clock, by tests with their own.
+  // Delivers the packets due at `now` (at most kMaxPerDrain), and tells
+  // the handler when a pass ended, before the first packet of the next.
+  // Used by drain() with the monotonic clock, by tests with their own.
   size_t deliver_due(TimePoint now, PacketHandler& handler);
   // The due time of the next packet (meaningless once finished()).
   TimePoint next_due() const { return pending_due_; }
@@ -78,6 +80,9 @@ class PcapFileReplay final : public CaptureSource {
   // Set when the file could not be read to its end (or reopened for a
   // later pass): the replay ended there.
   const std::optional<ReplayBreak>& damage() const { return damage_; }
+  // How far through the file it is. Costs a seek query (a system call):
+  // for a progress line now and then, not per packet.
+  ReplayPosition position() const;
 
  private:
   // Opens (again) the file with its filter; the error text, empty on success.
@@ -93,6 +98,7 @@ class PcapFileReplay final : public CaptureSource {
   PcapReplayOptions options_;
   PcapHandle file_;
   int link_type_ = 0;
+  int64_t file_size_ = -1;  // -1: not a regular file
   UniqueFd timer_;
   ReplayPacer pacer_;
   uint32_t pass_ = 0;
@@ -107,6 +113,7 @@ class PcapFileReplay final : public CaptureSource {
   PcapReplayStats stats_;
   uint64_t records_in_pass_ = 0;
   std::optional<ReplayBreak> damage_;
+  bool pass_ended_ = false;  // the handler hears of it before the next packet
 };
 
 }  // namespace tc

@@ -309,7 +309,13 @@ void InterceptLink::on_readable(size_t ii, size_t ci) {
         close(ii, ci, LinkFailure::kEof, "closed by the intercept");
       return;
     case Kind::kError:
-      close(ii, ci, failure_from_errno(r.err), errno_text(r.err));
+      if (c.state == State::kHelloSent && failure_from_errno(r.err) == LinkFailure::kReset)
+        close(ii, ci, LinkFailure::kReset,
+              errno_text(r.err) +
+                  "; likely the intercept refusing connections: its --allow list lacks this host, or it is at its "
+                  "limit of connections (see its log and control_refused, control_closed{evicted_*})");
+      else
+        close(ii, ci, failure_from_errno(r.err), errno_text(r.err));
       return;
     case Kind::kBadFrame:
       if (r.wire_error == wire::WireError::kBadVersion) {
@@ -331,6 +337,12 @@ bool InterceptLink::on_frame(size_t ii, size_t ci, const wire::Frame& frame) {
   switch (static_cast<wire::MessageType>(frame.type)) {
     case wire::MessageType::kChallenge:
       return on_challenge(ii, ci, frame);
+    case wire::MessageType::kTurnedAway: {
+      const auto why = wire::read_turned_away(frame.payload);
+      close(ii, ci, LinkFailure::kTurnedAway,
+            "the intercept turned this connection away: " + (why ? why->text : std::string("(no reason given)")));
+      return false;
+    }
     case wire::MessageType::kHelloAck: {
       if (c.state != State::kHelloSent) return true;  // a repeated ack changes nothing
       if (!hello_ack_ok(ii, ci, frame)) return false;

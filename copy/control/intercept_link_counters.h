@@ -21,6 +21,7 @@ namespace tc {
   X(kConnectTimeout, "connect_timeout", "connect() did not complete in time")      \
   X(kHelloTimeout, "hello_timeout", "connected, but no HelloAck in time")           \
   X(kAuthFailed, "auth_failed", "the shared-secret handshake failed, either way")  \
+  X(kTurnedAway, "turned_away", "intercept closed the connection and said why (load, --allow)") \
   X(kOther, "error", "any other socket error")
 TC_REASON_ENUM(LinkFailure, TC_LINK_FAILURES);
 

@@ -32,6 +32,10 @@ struct EngineConfig {
   Duration answer_quiet = 50ms;           // silence that ends a target answer not of online's length
   Duration linger = 2s;                   // closed sessions absorb late packets this long
   Duration port_wait = 10s;               // a copy queues this long for its port (0: moves at once)
+  // At start-up, while the intercept link comes up, a new session waits
+  // this long for it instead of being lost (0: lost at once). Its captured
+  // data waits in the payload buffer (-m), its slot in the table.
+  Duration link_wait = 5s;
   bool only_full_sessions = false;        // -O: replay only sessions whose SYN was seen
   bool hold_requests = true;              // --no-hold turns it off
   uint32_t max_sessions = 1u << 18;

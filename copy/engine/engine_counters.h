@@ -54,6 +54,15 @@ TC_REASON_ENUM(UndeliveredReason, TC_UNDELIVERED_REASONS);
 static_assert(static_cast<size_t>(UndeliveredReason::kIdleClosed) == static_cast<size_t>(LostReason::kCount));
 inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<UndeliveredReason>(r); }
 
+// Sessions that are replicated but whose copy cannot work, by what their
+// first payload shows (see copy/engine/unreplayable.h).
+#define TC_UNREPLAYABLE_REASONS(X)                                                              \
+  X(kTls, "tls", "a TLS record: the copy cannot hold the client's keys")                        \
+  X(kHttp2, "http2", "the HTTP/2 client preface: its connections cannot be joined mid-stream") \
+  X(kSsh, "ssh", "an SSH identification string: the copy cannot hold the client's keys")
+TC_REASON_ENUM(UnreplayableReason, TC_UNREPLAYABLE_REASONS);
+inline constexpr size_t kUnreplayableKinds = static_cast<size_t>(UnreplayableReason::kCount);
+
 // malformed starts at 1: ParseError::kNone is no error.
 #define TC_ENGINE_COUNTERS(COUNTER, GAUGE, REASONS)                                                    \
   COUNTER(packets_captured, "packets_captured", "", "Packets the capture handed to the engine")       \
@@ -62,12 +71,15 @@ inline UndeliveredReason undelivered_reason(LostReason r) { return static_cast<U
   REASONS(skipped, "packets_skipped", SkipReason, 0, "Captured packets not replicated, by reason")    \
   COUNTER(sessions_created, "sessions_created", "", "Sessions started from a client SYN")             \
   COUNTER(sessions_joined, "sessions_joined", "", "Sessions started mid-stream")                      \
+  REASONS(sessions_unreplayable, "sessions_unreplayable", UnreplayableReason, 0, "Sessions replicated although their first payload shows a protocol a copy cannot replay, by protocol") \
   COUNTER(sessions_completed, "sessions_completed", "", "Sessions closed after all their data was delivered") \
   COUNTER(sessions_idle_closed, "sessions_idle_closed", "", "Sessions closed after idling too long")  \
   COUNTER(ports_moved, "ports_moved", "", "Copies moved to another client port because of a clash")   \
   COUNTER(ports_waited, "ports_waited", "", "Copies that waited for an earlier copy to finish on their port") \
+  COUNTER(sessions_link_waited, "sessions_link_waited", "", "Sessions that waited at start-up for the intercept link before their SYN") \
   COUNTER(stale_connections, "stale_connections", "", "SYNs answered by a bare ACK (the target's TIME_WAIT)") \
   COUNTER(stale_resets, "stale_resets", "", "Resets sent to clear such a stale connection")           \
+  COUNTER(sessions_capture_ended, "sessions_capture_ended", "", "Sessions still open when the capture file (or a pass of it) ended, reset on the target once answered") \
   REASONS(sessions_evicted, "sessions_evicted", EvictReason, 0, "Sessions dropped to make room in a full table, by reason") \
   REASONS(sessions_lost, "sessions_lost", LostReason, 0, "Sessions given up before completing, by reason") \
   COUNTER(requests_captured, "requests_captured", "", "Client requests seen online (a pipelined batch counts once)") \

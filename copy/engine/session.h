@@ -14,6 +14,7 @@ namespace tc {
 
 enum class SessionState : uint8_t {
   kPortWait,     // an earlier copy still holds the client port; nothing sent yet
+  kLinkWait,     // at start-up, the intercept link is not up yet; nothing sent yet
   kSynSent,      // SYN (real or faked) sent, waiting for the SYN-ACK
   kEstablished,  // data flows
   kClosed,       // finished or lost; lingers to absorb late packets
@@ -36,6 +37,7 @@ struct Session {
   // the new copy queues (kPortWait) until the ones before it are done.
   ListLink port_queue;                // see PortQueue
   TimePoint port_deadline{};          // kPortWait: then it moves to another port
+  TimePoint link_deadline{};          // kLinkWait: then it is lost (no_intercept)
 
   // Client -> target, in the client's sequence space.
   uint32_t isn = 0;

@@ -235,14 +235,27 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   return &s;
 }
 
-// Registers the session with the intercepts and sends its SYN.
+// Registers the session with the intercepts and sends its SYN. At
+// start-up, before the link is up, the session waits for it instead.
 bool SessionEngine::launch(Session& s, uint32_t slot, TimePoint now) {
+  const bool was_waiting = s.state == SessionState::kLinkWait;
   s.state = SessionState::kSynSent;
   s.last_reply = now;
   if (!registrar_.register_session(s.key)) {
+    if (link_pending_ && config_.link_wait.count() > 0) {
+      s.state = SessionState::kLinkWait;
+      if (!was_waiting) {
+        s.link_deadline = now + config_.link_wait;
+        ++link_waiting_;
+        ++counters_.sessions_link_waited;
+      }
+      return true;
+    }
+    if (was_waiting) --link_waiting_;
     lose(s, slot, LostReason::kNoIntercept, now);
     return false;
   }
+  if (was_waiting) --link_waiting_;
   s.registered = true;
   send_syn(s);
   arm_rto(s, now);
@@ -349,6 +362,15 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
       }
       if (s.compare != compare::ExchangeTracker::kNone)
         tracker_->client_data(s.compare, pkt.seq, pkt.payload, flags & Segment::kRequestStart, expect, now);
+      // The session's first bytes (a joined session's first bytes seen) tell
+      // a protocol whose copy cannot work; counted once, for copy 0.
+      if (s.copy == 0 && pkt.seq == s.isn + 1) {
+        if (const auto kind = unreplayable_kind(pkt.payload)) {
+          const size_t k = static_cast<size_t>(*kind);
+          ++counters_.sessions_unreplayable[k];
+          unreplayable_seen_[k] = {Endpoint{s.origin.client, s.origin.client_port}, pkt.dport};
+        }
+      }
     }
   }
   if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
@@ -476,16 +498,22 @@ void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint no
 
 // Our SYN was answered by a bare ACK: the target still holds a connection
 // on this 4-tuple, mostly in TIME_WAIT after it closed an earlier copy, and
-// refuses a SYN whose sequence number and timestamp are not past it. As any
-// TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793), which
-// Linux takes to end the TIME_WAIT, and send the SYN again at once. A target
-// that ignores the reset (tcp_rfc1337) answers again; the copy then moves to
-// a free client port. Both are bounded: a target that answers every SYN so
-// leaves the session to the retransmission timer.
+// refuses a SYN whose sequence number and timestamp are not past it; or the
+// connection is still open there, left by an earlier replay of the same
+// clients that ended before they closed (its challenge ACK names what it
+// expects next: past our ISN when that replay's data got through, our ISN
+// + 1 itself when it was the same SYN and nothing more). No target answers
+// a SYN it takes with a bare ACK, so either way it is an old connection. As
+// any TCP in SYN-SENT, answer with a reset at the ACK's number (RFC 793),
+// which Linux takes to end a TIME_WAIT and, being exactly the next
+// sequence number it expects, an open connection (RFC 5961), and send the
+// SYN again at once. A target that ignores the reset (tcp_rfc1337) answers
+// again; the copy then moves to a free client port. Both are bounded: a
+// target that answers every SYN so leaves the session to the retransmission
+// timer.
 void SessionEngine::handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
   constexpr uint8_t kMaxResets = 3;
   constexpr uint8_t kMaxMoves = 2;
-  if (pkt.ack == s.isn + 1) return;  // acks our SYN without a SYN: not an answer we can use
   ++counters_.stale_connections;
   if (s.stale_resets < kMaxResets && s.stale_resets <= s.stale_moves) {
     ++s.stale_resets;
@@ -689,6 +717,8 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
     when = s.linger_deadline;
   } else if (s.state == SessionState::kPortWait) {
     when = s.port_deadline;
+  } else if (s.state == SessionState::kLinkWait) {
+    when = s.link_deadline;
   } else {
     consider(s.rto_deadline);
     consider(s.persist_deadline);
@@ -711,6 +741,15 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
   if (s.state == SessionState::kPortWait) {
     if (now >= s.port_deadline) stop_waiting(s, slot, now);
     else reschedule(s, slot, now);
+    return;
+  }
+  if (s.state == SessionState::kLinkWait) {
+    if (now < s.link_deadline) {
+      reschedule(s, slot, now);
+    } else {
+      link_pending_ = false;  // the wait is over: one last try, then lost
+      if (launch(s, slot, now)) reschedule(s, slot, now);
+    }
     return;
   }
   const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding;
@@ -784,6 +823,7 @@ void SessionEngine::close(Session& s, uint32_t slot, TimePoint now) {
   // it lingers, until erase() releases it.
   if (s.compare != compare::ExchangeTracker::kNone)
     tracker_->close(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u));
+  if (s.state == SessionState::kLinkWait) --link_waiting_;
   s.state = SessionState::kClosed;
   s.segments.clear(pool_);
   s.rto_deadline = s.persist_deadline = {};
@@ -819,6 +859,7 @@ void SessionEngine::erase(uint32_t slot, TimePoint now) {
     s.compare = compare::ExchangeTracker::kNone;
   }
   if (s.registered) registrar_.unregister_session(s.key);
+  if (s.state == SessionState::kLinkWait) --link_waiting_;
   const uint32_t heir = ports_.leave(slot);  // queued for the port this one held
   lru_.remove(slot);
   wheel_.cancel(slot);
@@ -853,6 +894,34 @@ bool SessionEngine::evict_one(TimePoint now) {
   if (s.state == SessionState::kEstablished) send_segment(s, s.snd_nxt, 0, tcpflag::kRst | tcpflag::kAck);
   erase(idle, now);
   return true;
+}
+
+uint32_t SessionEngine::end_capture(TimePoint now) {
+  uint32_t open = 0;
+  for (uint32_t slot = 0; slot < table_.slot_count(); ++slot) {
+    Session& s = table_.at(slot);
+    // Closed or closing already: lingering, or a FIN or RST of the client's on its way.
+    if (!s.in_use || s.state == SessionState::kClosed || s.rst_captured || s.fin_captured) continue;
+    ++open;
+    ++counters_.sessions_capture_ended;
+    s.rst_captured = true;
+    try_send(s, slot, now);
+    if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
+  }
+  return open;
+}
+
+void SessionEngine::link_ready(TimePoint now) {
+  link_pending_ = false;
+  if (link_waiting_ == 0) return;
+  for (uint32_t slot = 0; slot < table_.slot_count(); ++slot) {
+    Session& s = table_.at(slot);
+    if (!s.in_use || s.state != SessionState::kLinkWait) continue;
+    if (launch(s, slot, now)) {
+      try_send(s, slot, now);
+      reschedule(s, slot, now);
+    }
+  }
 }
 
 void SessionEngine::reregister_all() {

@@ -26,6 +26,7 @@
 #include "copy/engine/segment_pool.h"
 #include "copy/engine/session.h"
 #include "copy/engine/session_table.h"
+#include "copy/engine/unreplayable.h"
 
 namespace tc {
 
@@ -52,11 +53,27 @@ class SessionEngine {
   Duration next_tick() const { return wheel_.tick(); }
   // Registers every live session again (an intercept came back).
   void reregister_all();
+  // Start-up: the intercept link is coming up. Until link_ready(), a
+  // session that cannot register waits for it (config().link_wait at most)
+  // instead of being lost; its captured data is kept meanwhile.
+  void await_link() { link_pending_ = true; }
+  // The link is up: the waiting sessions register and send their SYNs,
+  // and from now on a session that cannot register is lost at once.
+  void link_ready(TimePoint now);
+  uint32_t link_waiting() const { return link_waiting_; }
+  // The capture ended (an offline file, or one pass of it): no client will
+  // close the sessions still open. Each resets its connection on the target
+  // once its captured data is acknowledged and the target's answer is over,
+  // as if its client had reset then, so the target holds nothing a later
+  // replay of the same clients would meet. Returns how many were open.
+  uint32_t end_capture(TimePoint now);
 
   const EngineCounters& counters() const { return counters_; }
   uint32_t active_sessions() const { return table_.size(); }
   size_t buffered_segments() const { return pool_.in_use(); }
   const EngineConfig& config() const { return config_; }
+  // The latest session of each kind counted in sessions_unreplayable.
+  const std::array<UnreplayableSeen, kUnreplayableKinds>& unreplayable_seen() const { return unreplayable_seen_; }
 
  private:
   struct LruLinks {
@@ -113,6 +130,9 @@ class SessionEngine {
   IntrusiveList<LruLinks> lru_{LruLinks{&table_}};
   PortQueue<PortLinks> ports_{PortLinks{&table_}};
   PacerTimes pacer_times_;
+  std::array<UnreplayableSeen, kUnreplayableKinds> unreplayable_seen_{};
+  bool link_pending_ = false;   // see await_link()
+  uint32_t link_waiting_ = 0;   // sessions in kLinkWait
   std::vector<uint8_t> scratch_;  // a packet's payload gathered from its segments; sized once, by the MTU
 };
 

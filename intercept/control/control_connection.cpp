@@ -1,5 +1,9 @@
 #include "intercept/control/control_connection.h"
 
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
 #include <utility>
 
 namespace tc::intercept {
@@ -20,6 +24,15 @@ CloseReason close_reason(wire::WireError e) {
 
 }  // namespace
 
+void drain_input(int fd) {
+  // Bounded: a peer that keeps sending still gets closed.
+  std::array<uint8_t, 1024> sink{};
+  for (int i = 0; i < 8; ++i) {
+    const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) return;
+  }
+}
+
 ControlConnection::ControlConnection(ConnId id, UniqueFd fd, Endpoint peer, size_t max_output_bytes,
                                      const SharedSecret* secret, TimePoint accepted_at)
     : id_(id), stream_(std::move(fd), max_output_bytes), peer_(peer), secret_(secret), accepted_at_(accepted_at) {
@@ -28,6 +41,8 @@ ControlConnection::ControlConnection(ConnId id, UniqueFd fd, Endpoint peer, size
 
 std::optional<CloseReason> ControlConnection::on_readable(RouteTable& routes, ReplySink& sink, TimePoint now,
                                                           ControlCounters& counters) {
+  heard_from_ = true;
+  active_ = true;
   std::optional<CloseReason> reason;
   const FramedStream::ReadResult r = stream_.read([&](const wire::Frame& frame) {
     reason = handle(frame, routes, sink, now, counters);
@@ -53,6 +68,11 @@ std::optional<CloseReason> ControlConnection::on_readable(RouteTable& routes, Re
 void ControlConnection::refuse_version(uint8_t version) {
   peer_version_ = version;
   if (stream_.writer().hello_ack()) (void)stream_.flush();
+}
+
+void ControlConnection::turn_away(wire::TurnAwayReason reason, std::string_view text) {
+  if (stream_.writer().turned_away(reason, text)) (void)stream_.flush();
+  drain_input(fd());
 }
 
 std::optional<CloseReason> ControlConnection::handle(const wire::Frame& frame, RouteTable& routes, ReplySink& sink,
@@ -82,6 +102,7 @@ std::optional<CloseReason> ControlConnection::handle(const wire::Frame& frame, R
     case MessageType::kReplies:
     case MessageType::kChallenge:
     case MessageType::kAuth:
+    case MessageType::kTurnedAway:
       ++counters.frames_unexpected;
       return std::nullopt;
   }

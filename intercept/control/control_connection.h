@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
+#include <utility>
 
 #include "common/auth.h"
 #include "common/clock.h"
@@ -21,6 +23,9 @@
 #include "intercept/routing/route_table.h"
 
 namespace tc::intercept {
+
+// Reads and drops what `fd` holds (a few KiB at most) before it is closed.
+void drain_input(int fd);
 
 class ControlConnection {
  public:
@@ -39,6 +44,19 @@ class ControlConnection {
   // After kBadVersion: the protocol version the peer speaks.
   uint8_t peer_version() const { return peer_version_; }
   TimePoint accepted_at() const { return accepted_at_; }
+  // The peer has sent something (or closed): in the handshake, a silent
+  // peer is the first to make room for a newer one.
+  bool heard_from() const { return heard_from_; }
+
+  // Reads or replies since the last call; clears the mark.
+  bool take_activity() { return std::exchange(active_, false); }
+  // Gives back the buffers of an idle connection (see FramedStream).
+  void release_buffers() { stream_.release_buffers(); }
+  size_t buffer_bytes() const { return stream_.buffer_bytes(); }
+  // Tells the peer why it is closed (a kTurnedAway frame, best effort) and
+  // reads what it already sent, so the close that follows is a FIN the
+  // peer reads after the frame, not a reset that may discard it.
+  void turn_away(wire::TurnAwayReason reason, std::string_view text);
 
   // Reads what is waiting and acts on every complete frame. Returns why the
   // connection must close, or nullopt to keep it.
@@ -47,7 +65,10 @@ class ControlConnection {
 
   // Queues the reply's header and up to payload_prefix() of its payload.
   // False when the output buffer is full (nothing is queued).
-  bool add_reply(const RoutedReply& reply) { return stream_.writer().add_reply(reply.with_prefix(payload_prefix_)); }
+  bool add_reply(const RoutedReply& reply) {
+    active_ = true;
+    return stream_.writer().add_reply(reply.with_prefix(payload_prefix_));
+  }
   bool has_output() const { return stream_.has_output(); }
   // Writes as much pending output as the socket takes.
   std::optional<CloseReason> flush();
@@ -71,6 +92,8 @@ class ControlConnection {
   uint32_t instance_id_ = 0;
   uint16_t payload_prefix_ = 0;
   uint8_t peer_version_ = 0;
+  bool heard_from_ = false;
+  bool active_ = false;
   Nonce challenge_{};
 };
 

@@ -21,7 +21,11 @@ namespace tc::intercept {
   X(kDuplicateHello, "duplicate_hello", "a second Hello")                          \
   X(kShutdown, "shutdown", "intercept is shutting down")                           \
   X(kHelloTimeout, "hello_timeout", "the handshake did not complete in time")      \
-  X(kAuthFailed, "auth_failed", "wrong proof, or an auth frame out of turn")
+  X(kAuthFailed, "auth_failed", "wrong proof, or an auth frame out of turn")        \
+  X(kEvictedSameSource, "evicted_same_source",                                       \
+    "in the handshake, closed for a newer connection from the same source")        \
+  X(kEvictedBusiest, "evicted_busiest_source",                                       \
+    "in the handshake, closed for a newer connection: every slot was busy and its source held the most")
 TC_REASON_ENUM(CloseReason, TC_CLOSE_REASONS);
 
 // Why a connection was closed right after accept, before reading from it.
@@ -36,6 +40,7 @@ TC_REASON_ENUM(RefuseReason, TC_REFUSE_REASONS);
   COUNTER(accept_errors, "control_accept_errors", "", "accept() calls on the control socket that failed")   \
   REASONS(closed, "control_closed", CloseReason, 0, "Control connections closed, by reason")              \
   REASONS(refused, "control_refused", RefuseReason, 0, "Control connections closed right after accept, by reason") \
+  COUNTER(memory_trims, "control_memory_trims", "", "Times memory of closed or idle connections went back to the system") \
   COUNTER(hellos, "control_hellos", "", "Hello frames received")                                           \
   COUNTER(authenticated, "control_authenticated", "", "Handshakes that proved the shared secret")          \
   COUNTER(frames_unknown, "control_frames_skipped", "unknown_type", "Frames skipped: a type this version does not know, or one only intercept sends") \

@@ -39,7 +39,7 @@ rc=0
 in_assist "$INTERCEPT_BIN" --check --mode=assistant -i a0 >"$E2E_TMP/check.out" 2>&1 || rc=$?
 ((rc == 1)) && grep -q "^\[FAIL\] ip_forward: 1: this assistant host" "$E2E_TMP/check.out" \
   || fail "intercept --check did not fail on ip_forward=1 (status $rc): $(cat "$E2E_TMP/check.out")"
-bg intercept-forwarding "$NS_ASSIST" "$INTERCEPT_BIN" --mode=assistant -i a0 -p 36599 -l "$E2E_TMP/forwarding.log"
+bg intercept-forwarding "$NS_ASSIST" "$INTERCEPT_BIN" --mode=assistant -i a0 -p 36599 --allow "$CONTROL_ALLOW" -l "$E2E_TMP/forwarding.log"
 wait_until 10 "the ip_forward warning" grep -q "^intercept: \[warn\] ip_forward: 1: this assistant host" \
   "$E2E_TMP/intercept-forwarding.out"
 grep -q "\[warn\] ip_forward: 1: this assistant host" "$E2E_TMP/forwarding.log" \

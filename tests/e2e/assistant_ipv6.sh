@@ -42,7 +42,7 @@ start_redis online "$NS_ONLINE" "$ONLINE6"
 start_redis target "$NS_TARGET" "$TARGET6"
 
 bg intercept "$NS_ASSIST" "$INTERCEPT_BIN" --mode=assistant -i a0 --target-ports 80,6379 -b "$ASSIST6" \
-  -l "$E2E_TMP/intercept.log" --stats-interval 1
+  --allow "$CONTROL_ALLOW" -l "$E2E_TMP/intercept.log" --stats-interval 1
 wait_until 10 "intercept to listen on [$ASSIST6]:$CONTROL_PORT" port_listening "$NS_ASSIST" "[$ASSIST6]" "$CONTROL_PORT"
 expect_alive intercept
 bg tcpcopy "$NS_ONLINE" "$TCPCOPY_BIN" -x "80-[$TARGET6]:80,6379-[$TARGET6]:6379" -s "[$ASSIST6]" -c "$SEEN6" \

@@ -69,7 +69,7 @@ expect_line refused "^\[FAIL\] intercept $TARGET_ADDR:$CONTROL_PORT: connection 
 log "tcpcopy --check: exit 1 for an intercept that does not answer ($ghost) or is not running"
 
 # 6. intercept running: tcpcopy's check passes; a second intercept would not.
-bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-num "$QUEUE_NUM" -l "$E2E_TMP/intercept.log"
+bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-num "$QUEUE_NUM" --allow "$CONTROL_ALLOW" -l "$E2E_TMP/intercept.log"
 wait_until 10 "intercept to bind NFQUEUE $QUEUE_NUM" queue_bound
 wait_until 10 "intercept to listen on port $CONTROL_PORT" port_listening "$NS_TARGET" "*" "$CONTROL_PORT"
 check up "$NS_ONLINE" 0 "$TCPCOPY_BIN" --check -x "80-$TARGET_ADDR:80" -s "$TARGET_ADDR"

@@ -17,7 +17,7 @@ start_redis target "$NS_TARGET" "$TARGET6"
 in_target "$INTERCEPT_RULES" apply --iptables --family 6 --port 80,6379 --queue "$QUEUE_NUM" >"$E2E_TMP/rules.out" 2>&1 \
   || fail "intercept-rules apply failed: $(cat "$E2E_TMP/rules.out")"
 bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-num "$QUEUE_NUM" -b "$TARGET6" \
-  -l "$E2E_TMP/intercept.log" --stats-interval 1
+  --allow "$CONTROL_ALLOW" -l "$E2E_TMP/intercept.log" --stats-interval 1
 wait_until 10 "intercept to bind NFQUEUE $QUEUE_NUM" queue_bound
 wait_until 10 "intercept to listen on [$TARGET6]:$CONTROL_PORT" port_listening "$NS_TARGET" "[$TARGET6]" "$CONTROL_PORT"
 bg tcpcopy "$NS_ONLINE" "$TCPCOPY_BIN" -x "80-[$TARGET6]:80,6379-[$TARGET6]:6379" -s "[$TARGET6]" \

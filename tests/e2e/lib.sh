@@ -36,6 +36,9 @@ readonly ONLINE6_TGT_SIDE=fd77:2::1
 readonly TARGET6=fd77:2::2
 readonly TARGET6_NET=fd77:2::/64
 readonly CONTROL_PORT=36524
+# Who may use intercept's control port in these tests: the test networks.
+# Without --allow or --secret-file intercept listens on loopback only.
+readonly CONTROL_ALLOW=10.77.0.0/16,fd77::/16
 readonly QUEUE_NUM=${E2E_QUEUE_NUM:-0}
 readonly BIG_FILE_SIZE=$((1024 * 1024 + 12345))  # a bit over 1 MiB, not a round number
 
@@ -358,11 +361,22 @@ assistant_link_up() {
 
 in_assist() { ip netns exec "$NS_ASSIST" "$@"; }
 
+# control_access_args [EXTRA ARGS...]: --allow CONTROL_ALLOW unless the
+# arguments already say who may connect (--allow or --secret-file).
+control_access_args() {
+  local a
+  for a in "$@"; do
+    case $a in --allow | --allow=* | --secret-file | --secret-file=*) return 0 ;; esac
+  done
+  echo "--allow=$CONTROL_ALLOW"
+}
+
 # start_intercept_assistant [EXTRA ARGS...]: intercept in assistant mode on
 # a0 (no NFQUEUE rule on the target).
 start_intercept_assistant() {
+  # shellcheck disable=SC2046  # one word or none
   bg intercept "$NS_ASSIST" "$INTERCEPT_BIN" --mode=assistant -i a0 --target-ports 80,6379 \
-    -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1 "$@"
+    -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1 $(control_access_args "$@") "$@"
   wait_until 10 "intercept to listen on port $CONTROL_PORT" port_listening "$NS_ASSIST" "*" "$CONTROL_PORT"
   expect_alive intercept
   log "intercept (assistant mode) capturing on a0, control port $ASSIST_ADDR:$CONTROL_PORT"
@@ -430,7 +444,7 @@ error_log $dir/error.log warn;
 events { worker_connections 8192; }
 http {
 	# request line, status, body bytes sent, request length, completion
-	log_format e2e '\$remote_addr\t\$request\t\$status\t\$body_bytes_sent\t\$request_length\t\$request_completion\t\$connection\t\$connection_requests\t\$remote_port';
+	log_format e2e '\$remote_addr\t\$request\t\$status\t\$body_bytes_sent\t\$request_length\t\$request_completion\t\$connection\t\$connection_requests\t\$remote_port\t\$msec';
 	access_log $dir/access.log e2e;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
@@ -507,8 +521,9 @@ start_intercept() {
   apply_intercept_rule
   local queue=(--queue-num "$QUEUE_NUM")
   ((${E2E_QUEUES:-1} > 1)) && queue=(--queue-balance "$(queue_range)")
+  # shellcheck disable=SC2046  # one word or none
   bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue "${queue[@]}" \
-    -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1 "$@"
+    -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1 $(control_access_args "$@") "$@"
   wait_until 10 "intercept to bind NFQUEUE $QUEUE_NUM" queue_bound
   wait_until 10 "intercept to listen on port $CONTROL_PORT" port_listening "$NS_TARGET" "*" "$CONTROL_PORT"
   expect_alive intercept
@@ -570,7 +585,7 @@ show_counters() {
 
 # Access log fields: 1 client address, 2 request line, 3 status, 4 body
 # bytes sent, 5 request length, 6 completion, 7 connection serial number,
-# 8 requests on that connection, 9 client port
+# 8 requests on that connection, 9 client port, 10 time logged (s, ms)
 
 # count_requests WHICH [REGEX]: access log lines whose request matches REGEX.
 count_requests() {

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # --metrics on both daemons: Prometheus text from inside the namespaces,
 # scraped with curl before and after HTTP traffic; the request and packet
-# counters must have moved, other paths get 404.
+# counters must have moved, other paths get 404; promtool's lint is silent
+# on both, and the Grafana dashboard queries only metrics they export.
 source "$(dirname "$0")/lib.sh"
 e2e_init metrics
 require_daemons
-require_tools nginx curl
+require_tools nginx curl promtool python3
 topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
 start_nginx target "$NS_TARGET" "$TARGET_ADDR"
 readonly COPY_METRICS=127.0.0.1:9101 INTERCEPT_METRICS=127.0.0.1:9102
 start_intercept --metrics "$INTERCEPT_METRICS"
-start_tcpcopy --metrics "$COPY_METRICS"
+start_tcpcopy --metrics "$COPY_METRICS" --compare
 
 # scrape NS ADDR FILE: the metrics text; headers in FILE.headers.
 scrape() {
@@ -56,6 +57,26 @@ grew() {
   ((after - before >= $3)) || fail "$2 went from $before to $after, expected an increase of at least $3"
   log "$2: $before -> $after"
 }
+# promtool's lint: silent on both daemons' text, before and after traffic.
+for f in copy.before intercept.before copy.after intercept.after; do
+  lint=$(promtool check metrics <"$E2E_TMP/$f" 2>&1) || true
+  [[ -z $lint ]] || fail "promtool check metrics on $f:"$'\n'"$lint"
+done
+log "promtool check metrics: silent on both daemons"
+
+# The Grafana dashboard queries only metrics the daemons export (tcpcopy
+# runs with --compare, so the comparison's are among them); a name no
+# daemon exports must fail the check.
+dashboard=$(dirname "$0")/../../packaging/grafana/tcpcopy-dashboard.json
+checker=$(dirname "$0")/tools/dashboard_metrics.py
+python3 "$checker" "$dashboard" "$E2E_TMP/copy.after" "$E2E_TMP/intercept.after" >"$E2E_TMP/dashboard.out" 2>&1 \
+  || fail "dashboard: $(cat "$E2E_TMP/dashboard.out")"
+log "dashboard: $(head -c 60 "$E2E_TMP/dashboard.out")... all exported"
+printf '{"panels":[{"targets":[{"expr":"rate(tcpcopy_no_such_metric_total[5m])"}]}]}' >"$E2E_TMP/bogus.json"
+if python3 "$checker" "$E2E_TMP/bogus.json" "$E2E_TMP/copy.after" "$E2E_TMP/intercept.after" >/dev/null 2>&1; then
+  fail "the dashboard check accepts a metric no daemon exports"
+fi
+
 grew copy tcpcopy_requests_replicated_total 30
 grew copy tcpcopy_packets_captured_total 30
 grew copy tcpcopy_sessions_created_total 11

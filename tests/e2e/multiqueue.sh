@@ -21,7 +21,7 @@ start_redis target "$NS_TARGET" "$TARGET_ADDR"
 
 in_target "$INTERCEPT_RULES" apply --iptables --port 80,6379 --queue-balance 0:3 >"$E2E_TMP/rules.out" 2>&1 \
   || fail "intercept-rules apply --queue-balance failed: $(cat "$E2E_TMP/rules.out")"
-bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-balance 0:3 \
+bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-balance 0:3 --allow "$CONTROL_ALLOW" \
   -l "$E2E_TMP/intercept.log" --log-level info --stats-interval 1
 # queues_bound: all four queues have a reader.
 queues_bound() {

@@ -39,6 +39,11 @@ log "tcpcopy replayed the recording and exited by itself after $((SECONDS - star
 grep -q "capture: offline replay of $recording (Ethernet), 1 pass(es), 2x" "$E2E_TMP/tcpcopy.log" \
   || fail "tcpcopy's start-up line does not show the replay: $(grep capture: "$E2E_TMP/tcpcopy.log")"
 grep -q "offline replay complete" "$E2E_TMP/tcpcopy.log" || fail "tcpcopy did not report the end of the replay"
+# Progress on stderr, not a terminal here: plain lines, the last at the end.
+grep -E "^tcpcopy: offline replay: 100\.0% \(pass 1/1, [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB\), [0-9]+ packets, done in " \
+  "$E2E_TMP/tcpcopy.out" >/dev/null || fail "no final progress line on stderr: $(tail -n 3 "$E2E_TMP/tcpcopy.out")"
+grep -q $'\r' "$E2E_TMP/tcpcopy.out" && fail "progress redrawn in place although stderr is not a terminal"
+log "progress: $(grep '^tcpcopy: offline replay: ' "$E2E_TMP/tcpcopy.out" | tail -n 1)"
 show_counters tcpcopy
 [[ $(counter tcpcopy replay_passes) == 1 ]] || fail "replay_passes is not 1"
 [[ $(counter tcpcopy sessions_active) == 0 ]] || fail "sessions still active when tcpcopy exited"
@@ -59,7 +64,12 @@ wait_exit tcpcopy 60 || rc=$?
 grep -E "offline replay: the file broke in pass 1 after record [0-9]+ \(byte offset [0-9]+\): .+; replayed [0-9]+ packet" \
   "$E2E_TMP/tcpcopy-damaged.log" >/dev/null || fail "tcpcopy did not say where the file broke: $(tail -n 5 "$E2E_TMP/tcpcopy-damaged.log")"
 grep -q "offline replay complete" "$E2E_TMP/tcpcopy-damaged.log" && fail "a damaged replay was reported complete"
-log "damaged file: exit status 3, $(grep -o 'the file broke in pass [^;]*' "$E2E_TMP/tcpcopy-damaged.log" | head -n 1)"
+last=$(tail -n 1 "$E2E_TMP/tcpcopy-damaged.log")
+[[ $last =~ "offline replay ended early: the file broke in pass 1 after record "[0-9]+" (byte offset "[0-9]+"); replayed "[0-9]+" packet(s), "[0-9]+" byte(s) before it; exit status 3; libpcap: ".+ ]] \
+  || fail "the last log line does not say where the file broke: $last"
+grep -q "^tcpcopy: offline replay ended early: the file broke" "$E2E_TMP/tcpcopy.out" \
+  || fail "stderr does not say where the file broke: $(tail -n 3 "$E2E_TMP/tcpcopy.out")"
+log "damaged file: exit status 3, last line: ${last#*] }"
 
 stop intercept 15 || fail "intercept exited with status $? on SIGTERM"
 show_counters intercept

@@ -273,5 +273,79 @@ TEST(WireWriter, StartsSmallAndGrowsToItsCap) {
   EXPECT_EQ(replies, n);
 }
 
+TEST(WireWriter, AllocatesAtTheFirstFrameAndReleasesWhenEmpty) {
+  FrameWriter w(1 << 20);
+  EXPECT_EQ(w.capacity(), 0u) << "an idle connection's writer holds nothing";
+  w.hello(1);
+  EXPECT_GE(w.capacity(), kWriterStartBytes);
+  EXPECT_LE(w.capacity(), 2 * kWriterStartBytes);
+  w.release();
+  EXPECT_GT(w.capacity(), 0u) << "not while output waits";
+  w.consume(w.pending_bytes());
+  w.release();
+  EXPECT_EQ(w.capacity(), 0u);
+  EXPECT_TRUE(w.hello(2));
+  EXPECT_EQ(decode(w.pending(), 7).size(), 1u);
+}
+
+TEST(WireDecoder, GrowsWithTheFramesAndReleasesWhenIdle) {
+  FrameDecoder d;
+  EXPECT_EQ(d.capacity(), 0u) << "nothing before the first read";
+  FrameWriter small(1 << 16);
+  small.hello(1);
+  auto space = d.write_space();
+  EXPECT_EQ(space.size(), kDecoderStartBytes);
+  std::memcpy(space.data(), small.pending().data(), small.pending_bytes());
+  d.commit(small.pending_bytes());
+  ASSERT_TRUE(d.next());
+  EXPECT_EQ(d.capacity(), kDecoderStartBytes) << "a handshake costs a small buffer";
+
+  // A 36 KB frame: the buffer grows to hold it, and no further than needed.
+  FrameWriter big(1 << 20);
+  for (uint16_t p = 0; p < 1000; ++p) big.add_key(MessageType::kRegister, SessionKey{});
+  const auto bytes = big.pending();
+  size_t at = 0;
+  size_t frames = 0;
+  while (at < bytes.size()) {
+    space = d.write_space();
+    ASSERT_FALSE(space.empty());
+    const size_t n = std::min(space.size(), bytes.size() - at);
+    std::memcpy(space.data(), bytes.data() + at, n);
+    d.commit(n);
+    at += n;
+    while (d.next()) ++frames;
+  }
+  EXPECT_EQ(frames, 1u);
+  EXPECT_GE(d.capacity(), bytes.size());
+  EXPECT_LE(d.capacity(), kDecoderMaxBytes);
+  d.release();
+  EXPECT_EQ(d.capacity(), 0u);
+
+  // Not while a frame is partly read.
+  space = d.write_space();
+  std::memcpy(space.data(), bytes.data(), 10);
+  d.commit(10);
+  d.release();
+  EXPECT_GT(d.capacity(), 0u);
+}
+
+TEST(WireTurnedAway, RoundTripAndLimits) {
+  FrameWriter w(1 << 16);
+  ASSERT_TRUE(w.turned_away(TurnAwayReason::kHandshakeFull, "too many\nconnections"));
+  ASSERT_TRUE(w.turned_away(TurnAwayReason::kNotAllowed, std::string(500, 'x')));
+  auto frames = decode(w.pending(), 3);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].first, static_cast<uint8_t>(MessageType::kTurnedAway));
+  auto t = read_turned_away(frames[0].second);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->reason, static_cast<uint16_t>(TurnAwayReason::kHandshakeFull));
+  EXPECT_EQ(t->text, "too many?connections") << "only printable text reaches a log";
+  t = read_turned_away(frames[1].second);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->text.size(), kMaxTurnAwayText);
+  EXPECT_FALSE(read_turned_away(std::vector<uint8_t>{0}));
+  EXPECT_FALSE(read_turned_away(std::vector<uint8_t>(2 + kMaxTurnAwayText + 1, 'a')));
+}
+
 }  // namespace
 }  // namespace tc::wire

@@ -242,6 +242,23 @@ TEST(CopyDoctor, RouteAndMtuToTheTarget) {
   EXPECT_EQ(doctor::find_check(r, "route to target")->severity, Severity::kProblem);
 }
 
+TEST(CopyDoctor, PathNarrowerThanTheOnlineInterfaceIsANote) {
+  FakeHost h = ready_host();
+  h.files["/sys/class/net/eth0/mtu"] = "9000\n";
+  auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
+  const auto* f = doctor::find_check(r, "path MTU to target 10.0.0.2");
+  ASSERT_TRUE(f) << r.text("tcpcopy");
+  EXPECT_EQ(f->severity, Severity::kInfo);
+  EXPECT_NE(f->detail.find("9000 bytes arrive on eth0"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("eth1 with MTU 1500"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("packets_malformed{fragment}"), std::string::npos) << f->detail;
+  EXPECT_EQ(r.exit_status(), 0);
+  // As wide as the online interface: nothing to say.
+  h.files["/sys/class/net/eth0/mtu"] = "1500\n";
+  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
+  EXPECT_FALSE(doctor::find_check(r, "path MTU to target"));
+}
+
 TEST(CopyDoctor, StrictRpFilterHereIsANote) {
   FakeHost h = ready_host();
   h.rp_filter("eth1", 1);

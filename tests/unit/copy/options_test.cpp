@@ -191,20 +191,21 @@ TEST(CopyOptions, HelpAndVersion) {
     EXPECT_NE(copy_usage().find(name), std::string::npos) << name;
 }
 
-// The man page and the README describe every option --help lists: in roff
-// as \-\-name, in the README's tables as `--name or `-x, --name.
-TEST(CopyOptions, ManPageAndReadmeListEveryOption) {
+// The man page and the options reference (docs/options.md) describe every
+// option --help lists: in roff as \-\-name, in the reference's tables as
+// `--name or `-x, --name.
+TEST(CopyOptions, ManPageAndDocsListEveryOption) {
   const std::string man = test_support::read_source_file("packaging/tcpcopy.8");
-  const std::string readme = test_support::read_source_file("README.md");
+  const std::string docs = test_support::read_source_file("docs/options.md");
   ASSERT_FALSE(man.empty());
-  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(docs.empty());
   const std::string help = copy_usage();
   const std::set<std::string> names = test_support::long_options_in_usage(help);
   EXPECT_GT(names.size(), 20u);
   for (const std::string& name : names) {
     EXPECT_NE(man.find(test_support::roff_escaped(name)), std::string::npos) << name << " is not in packaging/tcpcopy.8";
     if (name == "--help" || name == "--version") continue;
-    EXPECT_TRUE(test_support::readme_mentions(readme, name)) << name << " is not in README.md";
+    EXPECT_TRUE(test_support::docs_mention(docs, name)) << name << " is not in docs/options.md";
   }
 }
 

@@ -183,24 +183,87 @@ TEST_F(ControlGuardTest, AuthenticatedPeersHaveNoDeadline) {
   EXPECT_EQ(server->connection_count(), 1u);
 }
 
-TEST_F(ControlGuardTest, ConnectionsInTheHandshakeAreCapped) {
+TEST_F(ControlGuardTest, ANewConnectionAlwaysGetsAHandshakeSlot) {
   ControlServer::Config c;
   c.max_pending = 2;
   start(c);
   UniqueFd a = connect(), b = connect();
   pump();
-  UniqueFd extra = connect();
-  EXPECT_TRUE(closed_by_server(extra.get()));
-  EXPECT_EQ(refused(RefuseReason::kTooManyPending), 1u);
-  // Once one is through the handshake there is room again.
-  wire::FrameWriter w(1 << 16);
-  w.hello(1);
-  send(a.get(), w);
-  ASSERT_EQ(read(a.get(), 1).size(), 1u);
-  UniqueFd next = connect();
+  wire::FrameWriter hi(1 << 16);
+  hi.hello(1);
+  send(b.get(), hi);  // b is mid-handshake... and through it at once
+  ASSERT_EQ(read(b.get(), 1).size(), 1u);
+  UniqueFd c1 = connect(), c2 = connect();
   pump();
+  // Slots: c1 and c2 pending, a evicted for c2 (c1 took b's freed slot).
+  Frames f = read(a.get(), 1);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first, static_cast<uint8_t>(wire::MessageType::kTurnedAway));
+  auto why = wire::read_turned_away(f[0].second);
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->reason, static_cast<uint16_t>(wire::TurnAwayReason::kHandshakeFull));
+  EXPECT_NE(why->text.find("too many connections"), std::string::npos) << why->text;
+  EXPECT_TRUE(closed_by_server(a.get()));
+  EXPECT_EQ(closed(CloseReason::kEvictedBusiest), 1u);
+  EXPECT_EQ(refused(RefuseReason::kTooManyPending), 0u) << "nobody is refused for pending slots";
+  // The newest is served.
+  decoder = wire::FrameDecoder();
+  hi.hello(2);
+  send(c2.get(), hi);
+  ASSERT_EQ(read(c2.get(), 1).size(), 1u);
   EXPECT_EQ(server->connection_count(), 3u);
-  EXPECT_EQ(refused(RefuseReason::kTooManyPending), 1u);
+}
+
+TEST_F(ControlGuardTest, ASourceAtItsLimitGivesUpItsOldestSilentConnection) {
+  ControlServer::Config c;
+  c.max_pending_per_source = 2;
+  start(c);
+  UniqueFd talking = connect();
+  const uint8_t partial[3] = {0x54, 0x43, wire::kVersion};  // a frame begun
+  send(talking.get(), partial);
+  pump();
+  UniqueFd silent = connect();
+  pump();
+  UniqueFd newest = connect();
+  pump();
+  EXPECT_TRUE(closed_by_server(silent.get())) << "the silent one goes first, though not the oldest";
+  EXPECT_EQ(closed(CloseReason::kEvictedSameSource), 1u);
+  EXPECT_EQ(server->connection_count(), 2u);
+}
+
+TEST_F(ControlGuardTest, TheBusiestSourcePaysForANewcomer) {
+  ControlServer::Config c;
+  c.max_pending = 4;
+  start(c);
+  // Three silent peers from 127.0.0.1, one from 127.0.0.2.
+  std::vector<UniqueFd> flood;
+  for (int i = 0; i < 3; ++i) flood.push_back(connect());
+  UniqueFd other(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl(0x7f000002);
+  ASSERT_EQ(::bind(other.get(), reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(port);
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(other.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+  pump();
+  // Two more from 127.0.0.1: each time one of 127.0.0.1's goes, never 127.0.0.2's.
+  flood.push_back(connect());
+  pump();
+  flood.push_back(connect());
+  pump();
+  EXPECT_TRUE(closed_by_server(flood[0].get()));
+  EXPECT_TRUE(closed_by_server(flood[1].get()));
+  EXPECT_EQ(closed(CloseReason::kEvictedBusiest), 2u);
+  wire::FrameWriter hi(1 << 16);
+  hi.hello(7);
+  send(other.get(), hi);
+  decoder = wire::FrameDecoder();
+  auto f = read(other.get(), 1);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first, static_cast<uint8_t>(wire::MessageType::kHelloAck));
 }
 
 TEST_F(ControlGuardTest, ConnectionsAreCapped) {
@@ -208,11 +271,43 @@ TEST_F(ControlGuardTest, ConnectionsAreCapped) {
   c.max_connections = 2;
   start(c);
   UniqueFd a = connect(), b = connect();
+  wire::FrameWriter hi(1 << 16);
+  hi.hello(1);
+  send(a.get(), hi.pending());
+  send(b.get(), hi.pending());
   pump();
   UniqueFd extra = connect();
+  pump();
+  Frames f = read(extra.get(), 1);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first, static_cast<uint8_t>(wire::MessageType::kTurnedAway));
   EXPECT_TRUE(closed_by_server(extra.get()));
   EXPECT_EQ(refused(RefuseReason::kTooMany), 1u);
   EXPECT_EQ(server->connection_count(), 2u);
+}
+
+TEST_F(ControlGuardTest, IdleConnectionsGiveTheirBuffersBack) {
+  start(ControlServer::Config{});
+  UniqueFd fd = connect();
+  wire::FrameWriter w(1 << 20);
+  w.hello(1);
+  for (uint16_t p = 1; p <= 1500; ++p) w.add_key(wire::MessageType::kRegister, key(p));  // ~54 KB
+  send(fd.get(), w);
+  ASSERT_EQ(read(fd.get(), 1).size(), 1u);
+  pump();
+  EXPECT_EQ(routes.route_count(), 1500u);
+  EXPECT_GT(server->buffer_bytes(), 50000u) << "the input buffer grew for the large frame";
+  const TimePoint now = monotonic_now();
+  server->tick(now + 2s);  // the activity mark is cleared
+  server->tick(now + 4s);  // idle for a whole sweep: released
+  EXPECT_EQ(server->buffer_bytes(), 0u);
+  EXPECT_GE(server->counters().memory_trims, 0u);
+  // And it still works.
+  wire::FrameWriter more(1 << 16);
+  more.add_key(wire::MessageType::kRegister, key(2000));
+  send(fd.get(), more);
+  pump();
+  EXPECT_EQ(routes.route_count(), 1501u);
 }
 
 TEST_F(ControlGuardTest, LargeFrameBeforeTheHandshakeCloses) {

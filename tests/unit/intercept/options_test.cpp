@@ -115,20 +115,21 @@ TEST(Options, HelpListsEveryLongOption) {
     EXPECT_NE(help.find(name), std::string::npos) << name;
 }
 
-// The man page and the README describe every option --help lists: in roff
-// as \-\-name, in the README's tables as `--name or `-x, --name.
-TEST(Options, ManPageAndReadmeListEveryOption) {
+// The man page and the options reference (docs/options.md) describe every
+// option --help lists: in roff as \-\-name, in the reference's tables as
+// `--name or `-x, --name.
+TEST(Options, ManPageAndDocsListEveryOption) {
   const std::string man = test_support::read_source_file("packaging/intercept.8");
-  const std::string readme = test_support::read_source_file("README.md");
+  const std::string docs = test_support::read_source_file("docs/options.md");
   ASSERT_FALSE(man.empty());
-  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(docs.empty());
   const std::string help = usage_text("intercept");
   const std::set<std::string> names = test_support::long_options_in_usage(help);
   EXPECT_GT(names.size(), 15u);
   for (const std::string& name : names) {
     EXPECT_NE(man.find(test_support::roff_escaped(name)), std::string::npos) << name << " is not in packaging/intercept.8";
     if (name == "--help" || name == "--version") continue;
-    EXPECT_TRUE(test_support::readme_mentions(readme, name)) << name << " is not in README.md";
+    EXPECT_TRUE(test_support::docs_mention(docs, name)) << name << " is not in docs/options.md";
   }
 }
 
@@ -226,7 +227,40 @@ TEST(Options, AllowListAndSecretFile) {
   EXPECT_EQ(o.secret_file, "/etc/tc.key");
   EXPECT_FALSE(o.secret) << "the parser reads no file";
   ASSERT_EQ(parse({}, o), "");
-  EXPECT_TRUE(o.allow.empty()) << "default: any address";
+  EXPECT_TRUE(o.allow.empty());
+  EXPECT_FALSE(o.allow_any);
+}
+
+TEST(Options, ClosedByDefaultListensOnLoopbackOnly) {
+  Options o;
+  ASSERT_EQ(parse({}, o), "");
+  const ControlExposure e = control_exposure(o);
+  EXPECT_TRUE(e.loopback_default);
+  ASSERT_EQ(e.bind.size(), 2u);
+  EXPECT_EQ(e.bind[0], *IpAddress::parse("127.0.0.1"));
+  EXPECT_EQ(e.bind[1], *IpAddress::parse("::1"));
+}
+
+TEST(Options, AllowOrSecretOrBindOpenTheControlPort) {
+  Options o;
+  ASSERT_EQ(parse({"--allow", "any"}, o), "");
+  EXPECT_TRUE(o.allow_any);
+  EXPECT_TRUE(o.allow.empty()) << "any is no prefix: every address";
+  EXPECT_FALSE(control_exposure(o).loopback_default);
+  EXPECT_TRUE(control_exposure(o).bind.empty()) << "every address";
+
+  ASSERT_EQ(parse({"--allow", "10.0.0.5"}, o), "");
+  EXPECT_TRUE(control_exposure(o).bind.empty());
+  EXPECT_FALSE(control_exposure(o).loopback_default);
+
+  ASSERT_EQ(parse({"--secret-file", "/etc/tc.key"}, o), "");
+  EXPECT_TRUE(control_exposure(o).bind.empty());
+
+  ASSERT_EQ(parse({"-b", "10.0.0.2"}, o), "");
+  const ControlExposure e = control_exposure(o);
+  EXPECT_FALSE(e.loopback_default);
+  ASSERT_EQ(e.bind.size(), 1u);
+  EXPECT_EQ(e.bind[0], *IpAddress::parse("10.0.0.2"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -237,6 +271,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"--allow", "example.com"}, "--allow", "'example.com'"},
                       BadCase{{"--allow", ""}, "--allow", "''"},
                       BadCase{{"--allow"}, "--allow", "needs a value"},
+                      BadCase{{"--allow", "any,10.0.0.1"}, "--allow", "'any,10.0.0.1'"},
+                      BadCase{{"--allow", "ANY"}, "--allow", "'ANY'"},
+                      BadCase{{"--allow", "any", "--allow", "10.0.0.1"}, "--allow any", "cannot be combined"},
+                      BadCase{{"--allow", "10.0.0.1", "--allow=any"}, "--allow any", "cannot be combined"},
                       BadCase{{"--secret-file", ""}, "--secret-file", "''"},
                       BadCase{{"--secret-file"}, "--secret-file", "needs a value"},
                       BadCase{{"-P", ""}, "--pid-file", "''"},

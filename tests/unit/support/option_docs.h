@@ -1,5 +1,6 @@
 // Test helper: the long option names a --help text lists, and whether a
-// man page and the README document each of them.
+// man page and the options reference (docs/options.md) document each of
+// them.
 #pragma once
 
 #include <cctype>
@@ -49,9 +50,9 @@ inline std::string roff_escaped(const std::string& name) {
   return out;
 }
 
-// The README's tables write an option as `--name or as `-x, --name`.
-inline bool readme_mentions(const std::string& readme, const std::string& name) {
-  return readme.find("`" + name) != std::string::npos || readme.find(", " + name) != std::string::npos;
+// The reference's tables write an option as `--name or as `-x, --name`.
+inline bool docs_mention(const std::string& docs, const std::string& name) {
+  return docs.find("`" + name) != std::string::npos || docs.find(", " + name) != std::string::npos;
 }
 
 }  // namespace tc::test_support

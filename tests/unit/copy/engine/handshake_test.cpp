@@ -290,15 +290,5 @@ TEST_F(EngineTest, StaleAcksAreAnsweredABoundedNumberOfTimes) {
   EXPECT_EQ(lost(LostReason::kNoSynAck), 1u);
 }
 
-// An ACK that acknowledges our SYN without a SYN flag is no TIME_WAIT: ignored.
-TEST_F(EngineTest, AckOfOurSynWithoutSynIsIgnored) {
-  make();
-  capture({.seq = 1000, .flags = S, .mss = 1460});
-  out.take();
-  reply({.seq = 70000, .ack = 1001, .flags = A});
-  EXPECT_TRUE(out.take().empty());
-  EXPECT_EQ(c().stale_connections, 0u);
-}
-
 }  // namespace
 }  // namespace tc::test

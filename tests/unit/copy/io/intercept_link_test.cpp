@@ -353,6 +353,22 @@ TEST_F(InterceptLinkTest, AnInterceptOfAnotherVersionIsNamed) {
             1u);
 }
 
+TEST_F(InterceptLinkTest, AnInterceptThatTurnsTheConnectionAwayIsQuoted) {
+  FakeIntercept fake(loop);
+  fake.auto_ack = false;
+  InterceptLink link(loop, log, {fake.endpoint()}, handler, fast(1));
+  ASSERT_TRUE(pump(link, [&] { return fake.hellos() == 1; }));
+  wire::FrameWriter w(1024);
+  w.turned_away(wire::TurnAwayReason::kHandshakeFull, "too many connections in intercept's handshake");
+  fake.send(*fake.peers[0], w.pending());
+  ASSERT_TRUE(pump(link, [&] { return link.stats().failures(LinkFailure::kTurnedAway) == 1; }));
+  EXPECT_EQ(link.connections_up(), 0u);
+  EXPECT_EQ(link.stats().unknown_frames, 0u);
+  EXPECT_EQ(log_lines_with("hello failed: turned_away (the intercept turned this connection away: too many "
+                           "connections in intercept's handshake)"),
+            1u);
+}
+
 TEST_F(InterceptLinkTest, BadFrameClosesTheConnectionWhichComesBack) {
   FakeIntercept fake(loop);
   InterceptLink link(loop, log, {fake.endpoint()}, handler, fast(1));

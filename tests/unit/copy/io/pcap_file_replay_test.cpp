@@ -109,7 +109,9 @@ struct Collect final : PacketHandler {
     ports.push_back(t.sport);
     sizes.push_back(p.size());
   }
+  void on_capture_end() override { ends.push_back(seqs.size()); }
   std::vector<uint32_t> seqs;
+  std::vector<size_t> ends;  // packets delivered when each pass ended
   std::vector<uint16_t> ports;
   std::vector<size_t> sizes;
 };
@@ -387,6 +389,93 @@ TEST(PcapFileReplay, HugeRecordLengthSaysWhy) {
   ASSERT_TRUE(r.damage().has_value());
   EXPECT_EQ(r.damage()->record, 1u);
   EXPECT_NE(r.damage()->reason.find("4294967280"), std::string::npos) << r.damage()->reason;
+}
+
+// A pcapng file: section header, one Ethernet interface, enhanced packet
+// blocks (little-endian, microsecond stamps).
+Bytes pcapng_bytes(const std::vector<Bytes>& frames) {
+  Bytes b;
+  auto u32 = [&b](uint32_t v) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  u32(0x0A0D0D0A), u32(28), u32(0x1A2B3C4D), u32(0x00000001), u32(0xffffffff), u32(0xffffffff), u32(28);
+  u32(1), u32(20), u32(1), u32(65535), u32(20);  // link type 1 (Ethernet), reserved 0
+  uint32_t usec = 0;
+  for (const Bytes& f : frames) {
+    const uint32_t padded = static_cast<uint32_t>((f.size() + 3) & ~size_t{3});
+    u32(6), u32(32 + padded), u32(0), u32(0), u32(usec += 1000), u32(static_cast<uint32_t>(f.size())),
+        u32(static_cast<uint32_t>(f.size()));
+    b.insert(b.end(), f.begin(), f.end());
+    b.resize(b.size() + (padded - f.size()), 0);
+    u32(32 + padded);
+  }
+  return b;
+}
+
+TEST(PcapFileReplay, BrokenPcapngBlockSaysWhy) {
+  TempPcap f(DLT_EN10MB, {});
+  Bytes b = pcapng_bytes({ether(segment(1, 100, tcpflag::kSyn)), ether(segment(1, 101, tcpflag::kAck, 5))});
+  const size_t good = b.size();
+  // A third block whose length field claims nearly 4 GiB.
+  for (uint32_t v : {6u, 0xFFFFFFF0u, 0u, 0u})
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  write_bytes(f.path, b);
+  PcapReplayOptions o = opts(f.path);
+  o.repeat = 2;
+  PcapFileReplay r(o);
+  Collect c;
+  r.start(kStart);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(c.seqs.size(), 2u);
+  EXPECT_EQ(r.stats().read_errors, 1u);
+  ASSERT_TRUE(r.damage().has_value());
+  EXPECT_EQ(r.damage()->record, 2u);
+  EXPECT_GE(r.damage()->offset, static_cast<int64_t>(good));
+  EXPECT_NE(r.damage()->reason.find("4294967280"), std::string::npos) << r.damage()->reason;
+  EXPECT_EQ(c.ends, (std::vector<size_t>{2})) << "the sessions of a broken file end too";
+}
+
+// The handler hears of each pass's end after its last packet and before
+// the next pass's first.
+TEST(PcapFileReplay, EachPassEndIsAnnounced) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))},
+                          {kMs, ether(segment(1, 101, tcpflag::kAck, 5))}});
+  PcapReplayOptions o = opts(f.path);
+  o.repeat = 3;
+  PcapFileReplay r(o);
+  Collect c;
+  r.start(kStart);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  EXPECT_TRUE(r.finished());
+  EXPECT_EQ(c.seqs.size(), 6u);
+  EXPECT_EQ(c.ends, (std::vector<size_t>{2, 4, 6}));
+}
+
+TEST(PcapFileReplay, PositionFollowsTheFile) {
+  TempPcap f(DLT_EN10MB, {{0, ether(segment(1, 100, tcpflag::kSyn))},
+                          {kMs, ether(segment(1, 101, tcpflag::kAck, 5))},
+                          {2 * kMs, ether(segment(1, 106, tcpflag::kAck, 5))}});
+  PcapReplayOptions o = opts(f.path);
+  o.repeat = 2;
+  PcapFileReplay r(o);
+  const int64_t size = static_cast<int64_t>(file_bytes(f.path).size());
+  Collect c;
+  r.start(kStart);
+  ReplayPosition p = r.position();
+  EXPECT_EQ(p.file_size, size);
+  EXPECT_EQ(p.passes, 2u);
+  EXPECT_GT(p.offset, 0);
+  EXPECT_FALSE(p.done);
+  r.deliver_due(kStart + std::chrono::microseconds(1500), c);
+  const int64_t mid = r.position().offset;
+  EXPECT_GT(mid, p.offset);
+  EXPECT_LE(mid, size);
+  r.deliver_due(kStart + std::chrono::seconds(1), c);
+  p = r.position();
+  EXPECT_TRUE(p.done);
+  EXPECT_EQ(p.packets, 6u);
+  EXPECT_DOUBLE_EQ(ReplayProgress::fraction(p), 1.0);
 }
 
 TEST(PcapFileReplay, WholeFileHasNoDamage) {
