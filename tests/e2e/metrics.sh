@@ -77,6 +77,18 @@ if python3 "$checker" "$E2E_TMP/bogus.json" "$E2E_TMP/copy.after" "$E2E_TMP/inte
   fail "the dashboard check accepts a metric no daemon exports"
 fi
 
+# The counter reference has a row for every family either daemon exports,
+# naming every reason the scrapes show; a reference missing one must fail.
+reference=$(dirname "$0")/../../docs/counters.md
+documented=$(dirname "$0")/tools/documented_metrics.py
+python3 "$documented" "$reference" "$E2E_TMP/copy.after" "$E2E_TMP/intercept.after" >"$E2E_TMP/documented.out" 2>&1 \
+  || fail "docs/counters.md: $(cat "$E2E_TMP/documented.out")"
+log "counter reference: $(cat "$E2E_TMP/documented.out")"
+grep -v '^| `tcpcopy_requests_replicated_total`' "$reference" >"$E2E_TMP/short_reference.md"
+if python3 "$documented" "$E2E_TMP/short_reference.md" "$E2E_TMP/copy.after" >/dev/null 2>&1; then
+  fail "the reference check accepts a reference without tcpcopy_requests_replicated_total"
+fi
+
 grew copy tcpcopy_requests_replicated_total 30
 grew copy tcpcopy_packets_captured_total 30
 grew copy tcpcopy_sessions_created_total 11
