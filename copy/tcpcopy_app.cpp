@@ -27,6 +27,8 @@ struct IoBackends {
   // The online server's answers, when the requests' capture does not
   // already see both directions (raw sockets see only arriving packets).
   std::unique_ptr<CaptureSource> answers;
+  // The packet ring, when it carries the online answers as well.
+  RingCapture* ring_answers = nullptr;
   std::string capture_text;
   std::string send_text;
 };
@@ -81,8 +83,10 @@ IoBackends make_backends(const CopyOptions& options) {
     r.ports = ports;
     r.addresses = addresses;
     r.excluded_ifindexes = enslaved_interfaces();
+    if (options.compare.enabled) r.answer_snaplen = AnswerCapture::kSnaplen;
     try {
       auto ring = std::make_unique<RingCapture>(r);
+      if (options.compare.enabled) io.ring_answers = ring.get();
       io.capture_text = ring->describe();
       if (!r.excluded_ifindexes.empty())
         io.capture_text += ", " + std::to_string(r.excluded_ifindexes.size()) + " bond/bridge port(s) left to their master";
@@ -100,7 +104,7 @@ IoBackends make_backends(const CopyOptions& options) {
       io.capture_text = std::string("raw socket") + (want_v4 && want_v6 ? "s (IPv4, IPv6)" : want_v6 ? " (IPv6)" : "") +
                         " (the packet ring failed: " + e.what() + ")";
     }
-    if (options.compare.enabled) {
+    if (options.compare.enabled && !io.ring_answers) {
       io.answers = std::make_unique<AnswerCapture>(ports);
       io.capture_text += "; online answers: packet socket on every interface";
     }
@@ -142,6 +146,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   IoBackends io = make_backends(options);
   captures_ = std::move(io.captures);
   answers_ = std::move(io.answers);
+  if (io.ring_answers) io.ring_answers->deliver_answers_to(answer_handler_);
   sender_ = std::move(io.sender);
   replay_ = io.replay;
   progress_tty_ = replay_ && ::isatty(STDERR_FILENO) == 1;

@@ -149,16 +149,15 @@ std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, ui
 }
 
 std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std::span<const IpAddress> addresses,
-                                           std::span<const int> excluded_ifindexes) {
+                                           std::span<const int> excluded_ifindexes, uint32_t answer_snaplen) {
   constexpr uint32_t kEtherIpv4 = 0x0800;
   constexpr uint32_t kEtherIpv6 = 0x86dd;
-  constexpr uint32_t kPacketHost = 0;  // PACKET_HOST
+  constexpr uint32_t kPacketHost = 0;      // PACKET_HOST
+  constexpr uint32_t kPacketOutgoing = 4;  // PACKET_OUTGOING
   constexpr uint32_t kIpv6NextHeader = 6;
   constexpr uint32_t kIpv6TcpDstPort = 42;
   std::vector<sock_filter> p;
-  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)));
-  p.push_back(jump(kJeq, kPacketHost, 1, 0));
-  p.push_back(stmt(kRet, 0));
+  // Views that repeat a packet seen elsewhere, in either direction.
   p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT)));
   p.push_back(jump(kJeq, 0, 1, 0));
   p.push_back(stmt(kRet, 0));
@@ -169,6 +168,15 @@ std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std:
       p.push_back(stmt(kRet, 0));
     }
   }
+  p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+  size_t to_answers = 0;
+  if (answer_snaplen > 0) {
+    p.push_back(jump(kJeq, kPacketOutgoing, 0, 1));
+    to_answers = p.size();
+    p.push_back(stmt(kJa, 0));  // patched: to the answers' section
+  }
+  p.push_back(jump(kJeq, kPacketHost, 1, 0));
+  p.push_back(stmt(kRet, 0));
   p.push_back(stmt(kLdAbsW, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)));
   p.push_back(jump(kJeq, kEtherIpv4, 1, 0));
   const size_t to_v6 = p.size();
@@ -190,6 +198,13 @@ std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std:
   // Its first instruction loads the port at the TCP header's offset 2; the
   // one above loaded it at the IPv6 packet's offset 42 already.
   p.insert(p.end(), v6.begin() + (v6.size() > 1 ? 1 : 0), v6.end());
+  if (answer_snaplen > 0) {
+    // The answers' program after its own packet type test (its first three
+    // instructions); every path in it ends in a `ret`.
+    p[to_answers].k = static_cast<uint32_t>(p.size() - to_answers - 1);
+    const std::vector<sock_filter> answers = build_answer_filter(ports, answer_snaplen);
+    p.insert(p.end(), answers.begin() + 3, answers.end());
+  }
   return p;
 }
 

@@ -46,8 +46,12 @@ std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, ui
 // as the first next header) to one of `ports`, but only packets addressed
 // to this host (PACKET_HOST: not what it sends, not what it overhears), not
 // the tagged view of a VLAN's parent, and nothing from `excluded_ifindexes`.
+// With `answer_snaplen` > 0 it also keeps what this host sends from one of
+// `ports` (the online answers, for the comparison), cut to that many bytes
+// as build_answer_filter does, so both directions share one ring and come
+// in the order the kernel saw them.
 std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std::span<const IpAddress> addresses,
-                                           std::span<const int> excluded_ifindexes);
+                                           std::span<const int> excluded_ifindexes, uint32_t answer_snaplen = 0);
 
 // A program that accepts nothing: attached first, so packets that arrive
 // before the real filter can be flushed.

@@ -23,7 +23,7 @@ namespace {
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
 UniqueFd open_ring_socket(const RingCaptureOptions& o) {
-  std::vector<sock_filter> program = build_ring_filter(o.ports, o.addresses, o.excluded_ifindexes);
+  std::vector<sock_filter> program = build_ring_filter(o.ports, o.addresses, o.excluded_ifindexes, o.answer_snaplen);
   if (program.size() > BPF_MAXINSNS)
     throw std::invalid_argument("capture: " + std::to_string(o.ports.size()) + " ports and " +
                                 std::to_string(o.addresses.size()) +
@@ -48,7 +48,10 @@ UniqueFd open_ring_socket(const RingCaptureOptions& o) {
 }  // namespace
 
 RingCapture::RingCapture(const RingCaptureOptions& o)
-    : fd_(open_ring_socket(o)), block_bytes_(o.block_bytes), block_count_(o.block_count) {
+    : fd_(open_ring_socket(o)),
+      block_bytes_(o.block_bytes),
+      block_count_(o.block_count),
+      with_answers_(o.answer_snaplen > 0) {
   if (block_count_ == 0 || block_bytes_ == 0 || block_bytes_ % static_cast<size_t>(::getpagesize()) != 0)
     throw std::invalid_argument("capture ring: blocks must be a whole number of pages");
   tpacket_req3 req{};
@@ -90,7 +93,15 @@ size_t RingCapture::drain(PacketHandler& handler) {
     for (uint32_t i = 0; i < count && offset < block_bytes_; ++i) {
       const auto* h = reinterpret_cast<const tpacket3_hdr*>(reinterpret_cast<const uint8_t*>(block) + offset);
       const size_t start = offset + h->tp_mac;
-      if (h->tp_snaplen < h->tp_len || start + h->tp_snaplen > block_bytes_) {
+      const auto* from = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const uint8_t*>(h) +
+                                                              TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+      if (from->sll_pkttype == PACKET_OUTGOING && start + h->tp_snaplen <= block_bytes_) {
+        // An online answer: cut on purpose to its headers and first bytes.
+        if (answers_) {
+          ++stats_.answers;
+          answers_->on_packet(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(block) + start, h->tp_snaplen));
+        }
+      } else if (h->tp_snaplen < h->tp_len || start + h->tp_snaplen > block_bytes_) {
         ++stats_.truncated;  // part of the packet is missing: useless to replay
       } else {
         ++stats_.packets;
@@ -126,11 +137,12 @@ void RingCapture::report(CounterSink& sink) const {
   sink.counter("capture_kernel_drops", "", stats_.kernel_drops);
   sink.counter("capture_truncated", "", stats_.truncated);
   sink.counter("capture_ring_blocks", "", stats_.blocks);
+  if (with_answers_) sink.counter("answer_capture_packets", "", stats_.answers);
 }
 
 std::string RingCapture::describe() const {
   return "packet ring on every interface (TPACKET_V3, " + std::to_string(block_count_) + " blocks of " +
-         std::to_string(block_bytes_ >> 10) + " KiB)";
+         std::to_string(block_bytes_ >> 10) + " KiB" + (with_answers_ ? ", with the online answers)" : ")");
 }
 
 std::vector<int> enslaved_interfaces() {

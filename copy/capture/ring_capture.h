@@ -39,6 +39,10 @@ struct RingCaptureOptions {
   // holding a few dozen packets, so the ring rides out a stall of about
   // block_count x block_timeout_ms (512 ms), and a burst of about 200,000
   // small packets (32 MiB). Blocks hold the largest GRO packet (64 KiB).
+  // With the comparison: the online answers too, cut to this many bytes
+  // (0: requests only). They go to the handler given to
+  // deliver_answers_to(), in the order the kernel saw both directions.
+  uint32_t answer_snaplen = 0;
   size_t block_bytes = 128 << 10;
   size_t block_count = 256;
   unsigned block_timeout_ms = 2;
@@ -50,6 +54,7 @@ struct RingCaptureStats {
   uint64_t kernel_drops = 0;  // PACKET_STATISTICS: no room in the ring
   uint64_t truncated = 0;     // cut by the ring: not replayed
   uint64_t blocks = 0;        // blocks handed over by the kernel
+  uint64_t answers = 0;       // online answers delivered to the answer handler
 };
 
 class RingCapture final : public CaptureSource {
@@ -69,6 +74,8 @@ class RingCapture final : public CaptureSource {
 
   const RingCaptureStats& stats() const;
   std::string describe() const;
+  // Where the online answers go (see RingCaptureOptions::answer_snaplen).
+  void deliver_answers_to(PacketHandler& answers) { answers_ = &answers; }
 
  private:
   static constexpr size_t kMaxBlocksPerDrain = 64;  // so one source cannot starve the loop
@@ -80,6 +87,8 @@ class RingCapture final : public CaptureSource {
   size_t block_bytes_ = 0;
   size_t block_count_ = 0;
   size_t next_block_ = 0;
+  bool with_answers_ = false;
+  PacketHandler* answers_ = nullptr;
   mutable RingCaptureStats stats_;
 };
 

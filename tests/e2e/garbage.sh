@@ -64,7 +64,7 @@ for key in 'packets_malformed{bad_data_offset}' 'packets_malformed{bad_tcp_optio
   ((n > 0)) || fail "tcpcopy: $key is 0 after the garbage flood"
   total=$((total + n))
 done
-log "garbage counted: $total packets by tcpcopy as malformed or bad flags; intercept closed every bad control connection by reason, refused $pending silent ones"
+log "garbage counted: $total packets by tcpcopy as malformed or bad flags; intercept closed every bad control connection by reason, evicted $evicted silent ones"
 
 clean_run clean
 expect_alive tcpcopy

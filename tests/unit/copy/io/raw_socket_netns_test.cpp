@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,6 +208,58 @@ TEST(RingCaptureInNetns, SeesIpv6WithItsOwnHeader) {
   ASSERT_EQ(seqs(got), (std::vector<uint32_t>{31}));
   EXPECT_EQ(got.packets[0][0] >> 4, 6);
   EXPECT_EQ(got.packets[0].size(), 40u + 20u + 4u + 100u);  // IPv6, TCP with MSS, payload
+}
+
+// With the comparison the ring also carries what the host sends from the
+// replicated ports, cut to the answer prefix, to the answer handler, and in
+// the kernel's order: a request before the answer it caused.
+TEST(RingCaptureInNetns, CarriesTheAnswersInOrderWithTheRequests) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  co.answer_snaplen = 256;
+  RingCapture cap(co);
+  struct Tagged final : PacketHandler {
+    Tagged(std::vector<std::string>& l, const char* t) : log(l), tag(t) {}
+    void on_packet(std::span<const uint8_t> p) override {
+      TcpPacket t;
+      if (TcpPacket::parse(p, t, Extent::kHeadersOnly) != ParseError::kNone || t.payload_len == 0) return;
+      log.push_back(std::string(tag) + " " + std::to_string(t.payload_len) + " " + std::to_string(p.size()));
+    }
+    std::vector<std::string>& log;
+    const char* tag;
+  };
+  std::vector<std::string> log;
+  Tagged requests(log, "request"), answers(log, "answer");
+  cap.deliver_answers_to(answers);
+
+  UniqueFd server(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(8080);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int on = 1;
+  ASSERT_EQ(::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(server.get(), 1), 0);
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  UniqueFd conn(::accept(server.get(), nullptr, nullptr));
+  ASSERT_TRUE(conn);
+  const std::string request(10, 'q'), answer(1000, 'a');
+  ASSERT_EQ(::send(client.get(), request.data(), request.size(), 0), 10);
+  char buf[64];
+  ASSERT_EQ(::recv(conn.get(), buf, sizeof buf, 0), 10);
+  ASSERT_EQ(::send(conn.get(), answer.data(), answer.size(), 0), 1000);
+
+  for (int i = 0; i < 20 && log.size() < 2; ++i) {
+    pollfd pfd{cap.fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, 50) > 0) cap.drain(requests);
+  }
+  // The request whole; the answer cut to 256 bytes, its headers saying 1000.
+  EXPECT_EQ(log, (std::vector<std::string>{"request 10 62", "answer 1000 256"}));
+  EXPECT_GE(cap.stats().answers, 2u);  // the SYN-ACK and the answer at least, perhaps an ack
+  EXPECT_EQ(cap.stats().truncated, 0u);
 }
 
 TEST(RingCaptureInNetns, LeavesExcludedInterfacesOut) {
