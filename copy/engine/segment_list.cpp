@@ -45,17 +45,25 @@ bool SegmentList::insert(SegmentPool& pool, uint32_t seq, std::span<const uint8_
       }
       g.expect = expect;
       std::memcpy(pool.data(id), payload.data() + (cur - seq), n);
-      g.next = it;
-      if (prev == Segment::kNil) head = id;
-      else pool.at(prev).next = id;
-      if (it == Segment::kNil) tail = id;
+      link_between(pool, prev, id, it);
       if (first_new == Segment::kNil) first_new = id;
       prev = id;
       cur += n;
     }
   }
-  // Extend the contiguous end.
-  for (uint32_t id = in_order ? first_new : head; id != Segment::kNil; id = pool.at(id).next) {
+  extend_end(pool, in_order ? first_new : head);
+  return true;
+}
+
+void SegmentList::link_between(SegmentPool& pool, uint32_t prev, uint32_t id, uint32_t next) {
+  pool.at(id).next = next;
+  if (prev == Segment::kNil) head = id;
+  else pool.at(prev).next = id;
+  if (next == Segment::kNil) tail = id;
+}
+
+void SegmentList::extend_end(SegmentPool& pool, uint32_t from) {
+  for (uint32_t id = from; id != Segment::kNil; id = pool.at(id).next) {
     Segment& g = pool.at(id);
     if (seq_gt(g.seq, data_end)) break;
     if (g.flags & Segment::kBeyondEnd) {
@@ -64,7 +72,6 @@ bool SegmentList::insert(SegmentPool& pool, uint32_t seq, std::span<const uint8_
     }
     if (seq_gt(g.seq + g.len, data_end)) data_end = g.seq + g.len;
   }
-  return true;
 }
 
 uint32_t SegmentList::find(const SegmentPool& pool, uint32_t seq, uint32_t from) const {

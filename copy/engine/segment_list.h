@@ -44,6 +44,12 @@ struct SegmentList {
   // Requests whose first segment is still buffered.
   uint32_t requests(const SegmentPool& pool) const;
   void clear(SegmentPool& pool);
+
+ private:
+  // Puts segment `id` between `prev` (kNil: at the head) and `next`.
+  void link_between(SegmentPool& pool, uint32_t prev, uint32_t id, uint32_t next);
+  // Moves data_end over the contiguous segments from `from` on.
+  void extend_end(SegmentPool& pool, uint32_t from);
 };
 
 }  // namespace tc

@@ -158,44 +158,15 @@ bool SessionEngine::wire_key(const SessionKey& origin, uint16_t copy, SessionKey
 
 Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy,
                                       TimePoint now) {
-  const bool syn = pkt.syn() && !pkt.has_ack();
-  if (!syn) {
-    if (pkt.syn() || pkt.rst() || pkt.payload_len == 0) {
-      ++counters_.skipped[static_cast<size_t>(SkipReason::kNoSession)];
-      return nullptr;
-    }
-    if (config_.only_full_sessions) {
-      ++counters_.skipped[static_cast<size_t>(SkipReason::kNotFullSession)];
-      return nullptr;
-    }
-  }
+  if (!may_start(pkt)) return nullptr;
   SessionKey key;
   if (!wire_key(origin, copy, key)) return nullptr;
   if (table_.full() && !evict_one(now)) {
     ++counters_.sessions_lost[static_cast<size_t>(LostReason::kSessionCap)];
     return nullptr;
   }
-  // The client reused a port online; the target may still see the earlier
-  // copy on it. A finished copy gives the port up at once (the target takes
-  // a new SYN over its TIME_WAIT, as it did online). A running one keeps
-  // it, and the new copy queues behind it (and behind copies already
-  // waiting there), so the target sees the connections of a port one after
-  // the other, as the online server did, and never more of them at once
-  // than production had. A wait that runs out, a full queue, or a port
-  // held by another client's copy (-n, -c) moves the copy.
   uint32_t holder = SessionTable<Session>::kNil;
-  if (const uint32_t old = table_.find(key); old != SessionTable<Session>::kNil) {
-    const Session& o = table_.at(old);
-    if (o.state == SessionState::kClosed) {
-      erase(old, now);
-    } else if (o.origin == origin && o.copy == copy && config_.port_wait.count() > 0 &&
-               (holder = ports_.tail(old)) != SessionTable<Session>::kNil) {
-      // waits behind `holder`
-    } else if (!free_wire_key(key, now)) {
-      ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
-      return nullptr;
-    }
-  }
+  if (!settle_port(key, origin, copy, holder, now)) return nullptr;
   const bool waits = holder != SessionTable<Session>::kNil;
   const uint32_t slot = table_.insert(key, origin, copy, !waits);
   Session& s = table_.at(slot);
@@ -204,13 +175,71 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   if (tracker_ && copy == 0) s.compare = tracker_->open(origin, pkt.dport, now);
   s.last_activity = s.last_reply = now;
   s.rto = config_.initial_rto;
-  if (syn) {
+  take_client_open(s, pkt);
+  if (waits) {
+    s.state = SessionState::kPortWait;
+    ports_.join(holder, slot);
+    s.port_deadline = now + config_.port_wait;
+    ++counters_.ports_waited;
+  } else if (!launch(s, slot, now)) {
+    return nullptr;
+  }
+  if (s.joined) handle_client_packet(s, slot, pkt, now);
+  if (s.in_use) reschedule(s, slot, now);
+  return &s;
+}
+
+// A session starts from a client SYN, or mid-stream from data (not with
+// -O); anything else is counted and skipped.
+bool SessionEngine::may_start(const TcpPacket& pkt) {
+  if (pkt.syn() && !pkt.has_ack()) return true;
+  if (pkt.syn() || pkt.rst() || pkt.payload_len == 0) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kNoSession)];
+    return false;
+  }
+  if (config_.only_full_sessions) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kNotFullSession)];
+    return false;
+  }
+  return true;
+}
+
+// The client reused a port online; the target may still see the earlier
+// copy on it. A finished copy gives the port up at once (the target takes
+// a new SYN over its TIME_WAIT, as it did online). A running one keeps it,
+// and the new copy queues behind it (and behind copies already waiting
+// there): `holder` is set to the session to wait behind. So the target
+// sees the connections of a port one after the other, as the online server
+// did, and never more of them at once than production had. A wait that
+// runs out, a full queue, or a port held by another client's copy (-n, -c)
+// moves the copy (`key` changes). False when no port is free: lost.
+bool SessionEngine::settle_port(SessionKey& key, const SessionKey& origin, uint16_t copy, uint32_t& holder,
+                                TimePoint now) {
+  const uint32_t old = table_.find(key);
+  if (old == SessionTable<Session>::kNil) return true;
+  const Session& o = table_.at(old);
+  if (o.state == SessionState::kClosed) {
+    erase(old, now);
+    return true;
+  }
+  if (o.origin == origin && o.copy == copy && config_.port_wait.count() > 0) {
+    holder = ports_.tail(old);
+    if (holder != SessionTable<Session>::kNil) return true;
+  }
+  if (free_wire_key(key, now)) return true;
+  ++counters_.sessions_lost[static_cast<size_t>(LostReason::kNoFreePort)];
+  return false;
+}
+
+// What the first packet tells of the client: its SYN's options, or, when
+// joining mid-stream, a faked SYN one byte before the first data seen.
+void SessionEngine::take_client_open(Session& s, const TcpPacket& pkt) {
+  if (pkt.syn()) {
     s.isn = pkt.seq;
     s.client_mss = pkt.options.mss;
     s.client_wscale = pkt.options.wscale;
     s.syn_window = pkt.window;
   } else {
-    // Joining mid-stream: a faked SYN one byte before the first data seen.
     s.joined = true;
     ++counters_.sessions_joined;
     s.isn = pkt.seq - 1;
@@ -222,17 +251,6 @@ Session* SessionEngine::start_session(const TcpPacket& pkt, const SessionKey& or
   s.client_ts_val = pkt.options.ts_val;
   s.client_window = pkt.window;
   s.snd_una = s.snd_nxt = s.snd_max = s.segments.data_end = s.isn + 1;
-  if (waits) {
-    s.state = SessionState::kPortWait;
-    ports_.join(holder, slot);
-    s.port_deadline = now + config_.port_wait;
-    ++counters_.ports_waited;
-  } else if (!launch(s, slot, now)) {
-    return nullptr;
-  }
-  if (!syn) handle_client_packet(s, slot, pkt, now);
-  if (s.in_use) reschedule(s, slot, now);
-  return &s;
 }
 
 // Registers the session with the intercepts and sends its SYN. At
@@ -295,15 +313,7 @@ void SessionEngine::launch_moved(Session& s, uint32_t slot, TimePoint now) {
 
 void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
   if (s.state == SessionState::kClosed) {
-    if (pkt.syn() && !pkt.has_ack() && pkt.seq != s.isn) {
-      // The client reused the port for a new connection.
-      const SessionKey origin = s.origin;
-      const uint16_t copy = s.copy;
-      erase(slot, now);
-      start_session(pkt, origin, copy, now);
-      return;
-    }
-    ++counters_.skipped[static_cast<size_t>(SkipReason::kAfterClose)];
+    handle_after_close(s, slot, pkt, now);
     return;
   }
   if (!pkt.syn() && !plausible_seq(s, pkt.seq)) {
@@ -313,16 +323,7 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
   s.last_activity = now;
   lru_.move_to_back(slot);
   if (pkt.syn()) {
-    if (!pkt.has_ack() && pkt.seq != s.isn) {
-      // The client reused the port while the target is still finishing the
-      // old connection: the old copy runs on, the new one takes another port.
-      const SessionKey origin = s.origin;
-      const uint16_t copy = s.copy;
-      table_.drop_origin(slot);
-      start_session(pkt, origin, copy, now);
-      return;
-    }
-    ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
+    handle_client_syn(s, slot, pkt, now);
     return;
   }
   if (pkt.options.has_timestamp && s.client_ts && seq_ge(pkt.options.ts_val, s.client_ts_val))
@@ -330,61 +331,92 @@ void SessionEngine::handle_client_packet(Session& s, uint32_t slot, const TcpPac
   if (pkt.has_ack()) s.client_window = pkt.window;
   if (pkt.rst()) {
     s.rst_captured = true;
-    try_send(s, slot, now);
-    if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
-    return;
-  }
-
-  // Request pacing: the client's ack moving between two pieces of data means
-  // the online server answered in between, so a new request starts here.
-  const bool has_data = pkt.payload_len > 0;
-  bool moved = false;
-  if (pkt.has_ack()) moved = s.pacer.client_ack(pkt.ack, has_data || pkt.fin());
-  if (has_data) {
-    uint8_t flags = 0;
-    if (s.pacer.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
-    if (moved && config_.hold_requests) flags |= Segment::kHold;
-    const uint32_t expect = moved ? s.pacer.online_output(pkt.ack) : 0;
-    const uint32_t end = pkt.seq + pkt.payload_len;
-    if (seq_le(end, s.segments.data_end) || seq_le(end, s.snd_una)) {
-      ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
-    } else if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
-      ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
-    } else {
-      if (flags & Segment::kRequestStart) {
-        ++s.pacer.requests_seen;
-        ++counters_.requests_captured;
-      }
-      if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
-        ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
-        lose(s, slot, LostReason::kNoBuffer, now);
-        return;
-      }
-      if (s.compare != compare::ExchangeTracker::kNone)
-        tracker_->client_data(s.compare, pkt.seq, pkt.payload, flags & Segment::kRequestStart, expect, now);
-      // The session's first bytes (a joined session's first bytes seen) tell
-      // a protocol whose copy cannot work; counted once, for copy 0.
-      if (s.copy == 0 && pkt.seq == s.isn + 1) {
-        if (const auto kind = unreplayable_kind(pkt.payload)) {
-          const size_t k = static_cast<size_t>(*kind);
-          ++counters_.sessions_unreplayable[k];
-          unreplayable_seen_[k] = {Endpoint{s.origin.client, s.origin.client_port}, pkt.dport};
-        }
-      }
-    }
-  }
-  if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
-    tracker_->client_ack(s.compare, s.pacer.online_output(pkt.ack));
-  if (pkt.fin() && !s.fin_captured) {
-    s.fin_captured = true;
-    s.fin_seq = pkt.seq + pkt.payload_len;
-    s.fin_hold = moved && !has_data && config_.hold_requests;
-    s.fin_expect = moved ? s.pacer.online_output(pkt.ack) : 0;
+  } else {
+    // Request pacing: the client's ack moving between two pieces of data
+    // means the online server answered in between, so a new request starts
+    // here.
+    const bool moved = pkt.has_ack() && s.pacer.client_ack(pkt.ack, pkt.payload_len > 0 || pkt.fin());
+    if (pkt.payload_len > 0 && !take_client_data(s, slot, pkt, moved, now)) return;
     if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
-      tracker_->client_fin(s.compare, s.pacer.online_output(pkt.ack));
+      tracker_->client_ack(s.compare, s.pacer.online_output(pkt.ack));
+    if (pkt.fin() && !s.fin_captured) take_client_fin(s, pkt, moved);
   }
   try_send(s, slot, now);
   if (s.in_use && s.state != SessionState::kClosed) reschedule(s, slot, now);
+}
+
+void SessionEngine::handle_after_close(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
+  if (pkt.syn() && !pkt.has_ack() && pkt.seq != s.isn) {
+    // The client reused the port for a new connection.
+    const SessionKey origin = s.origin;
+    const uint16_t copy = s.copy;
+    erase(slot, now);
+    start_session(pkt, origin, copy, now);
+    return;
+  }
+  ++counters_.skipped[static_cast<size_t>(SkipReason::kAfterClose)];
+}
+
+void SessionEngine::handle_client_syn(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now) {
+  if (!pkt.has_ack() && pkt.seq != s.isn) {
+    // The client reused the port while the target is still finishing the
+    // old connection: the old copy runs on, the new one takes another port.
+    const SessionKey origin = s.origin;
+    const uint16_t copy = s.copy;
+    table_.drop_origin(slot);
+    start_session(pkt, origin, copy, now);
+    return;
+  }
+  ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
+}
+
+// Buffers a captured segment's payload, marked as a request's start (and
+// held) when the online server answered before it. False when the session
+// was lost for want of buffer.
+bool SessionEngine::take_client_data(Session& s, uint32_t slot, const TcpPacket& pkt, bool moved, TimePoint now) {
+  uint8_t flags = 0;
+  if (s.pacer.requests_seen == 0 || moved) flags |= Segment::kRequestStart;
+  if (moved && config_.hold_requests) flags |= Segment::kHold;
+  const uint32_t expect = moved ? s.pacer.online_output(pkt.ack) : 0;
+  const uint32_t end = pkt.seq + pkt.payload_len;
+  if (seq_le(end, s.segments.data_end) || seq_le(end, s.snd_una)) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kClientRetransmit)];
+    return true;
+  }
+  if (seq_gt(pkt.seq, s.segments.data_end) && s.segments.reorder_segments >= kMaxReorderSegments) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kReorderCap)];
+    return true;
+  }
+  if (flags & Segment::kRequestStart) {
+    ++s.pacer.requests_seen;
+    ++counters_.requests_captured;
+  }
+  if (!s.segments.insert(pool_, pkt.seq, pkt.payload, flags, expect)) {
+    ++counters_.skipped[static_cast<size_t>(SkipReason::kNoBuffer)];
+    lose(s, slot, LostReason::kNoBuffer, now);
+    return false;
+  }
+  if (s.compare != compare::ExchangeTracker::kNone)
+    tracker_->client_data(s.compare, pkt.seq, pkt.payload, flags & Segment::kRequestStart, expect, now);
+  // The session's first bytes (a joined session's first bytes seen) tell a
+  // protocol whose copy cannot work; counted once, for copy 0.
+  if (s.copy == 0 && pkt.seq == s.isn + 1) {
+    if (const auto kind = unreplayable_kind(pkt.payload)) {
+      const size_t k = static_cast<size_t>(*kind);
+      ++counters_.sessions_unreplayable[k];
+      unreplayable_seen_[k] = {Endpoint{s.origin.client, s.origin.client_port}, pkt.dport};
+    }
+  }
+  return true;
+}
+
+void SessionEngine::take_client_fin(Session& s, const TcpPacket& pkt, bool moved) {
+  s.fin_captured = true;
+  s.fin_seq = pkt.seq + pkt.payload_len;
+  s.fin_hold = moved && pkt.payload_len == 0 && config_.hold_requests;
+  s.fin_expect = moved ? s.pacer.online_output(pkt.ack) : 0;
+  if (s.compare != compare::ExchangeTracker::kNone && pkt.has_ack() && s.pacer.have_ref_ack)
+    tracker_->client_fin(s.compare, s.pacer.online_output(pkt.ack));
 }
 
 // Moves `key` to the next port of the move range that no live session uses
@@ -412,22 +444,9 @@ bool SessionEngine::free_wire_key(SessionKey& key, TimePoint now) {
 // ---------------------------------------------------------------- replies
 
 void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
-  ++counters_.replies;
   TcpPacket pkt;
-  if (TcpPacket::parse(header, pkt, Extent::kHeadersOnly) != ParseError::kNone) {
-    ++counters_.replies_malformed;
-    return;
-  }
-  if (!valid_tcp_flags(pkt.flags)) {
-    ++counters_.replies_bad_flags;
-    return;
-  }
-  const SessionKey key{pkt.dst, pkt.src, pkt.dport, pkt.sport};
-  const uint32_t slot = table_.find(key);
-  if (slot == SessionTable<Session>::kNil) {
-    ++counters_.replies_unknown;
-    return;
-  }
+  const uint32_t slot = reply_session(header, pkt);
+  if (slot == SessionTable<Session>::kNil) return;
   Session& s = table_.at(slot);
   if (s.state == SessionState::kClosed) {
     // The target repeats its FIN when our last ack was lost: ack again.
@@ -441,19 +460,7 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   s.last_activity = now;
   lru_.move_to_back(slot);
   if (pkt.rst()) {
-    if (s.compare != compare::ExchangeTracker::kNone) tracker_->target_reset(s.compare);
-    if (s.state == SessionState::kSynSent) {
-      lose(s, slot, LostReason::kTargetRefused, now);
-    } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
-      lose(s, slot, LostReason::kTargetReset, now);
-    } else if (!s.target_fin && s.pacer.requests_seen > 0) {
-      // Everything was acknowledged, but a target that resets instead of
-      // closing may have dropped requests it had not read yet.
-      lose(s, slot, LostReason::kTargetAborted, now);
-    } else {
-      ++counters_.sessions_completed;
-      close(s, slot, now);
-    }
+    handle_target_reset(s, slot, now);
     return;
   }
   if (pkt.syn()) {
@@ -471,6 +478,39 @@ void SessionEngine::on_reply(std::span<const uint8_t> header, TimePoint now) {
   if (s.state == SessionState::kEstablished) try_send(s, slot, now);
   if (s.in_use && s.state == SessionState::kEstablished) maybe_complete(s, slot, now);
   if (s.in_use) reschedule(s, slot, now);
+}
+
+// Parses a reply's headers and finds its session; kNil (counted) when the
+// headers are bad or no session has them.
+uint32_t SessionEngine::reply_session(std::span<const uint8_t> header, TcpPacket& pkt) {
+  ++counters_.replies;
+  if (TcpPacket::parse(header, pkt, Extent::kHeadersOnly) != ParseError::kNone) {
+    ++counters_.replies_malformed;
+    return SessionTable<Session>::kNil;
+  }
+  if (!valid_tcp_flags(pkt.flags)) {
+    ++counters_.replies_bad_flags;
+    return SessionTable<Session>::kNil;
+  }
+  const uint32_t slot = table_.find(SessionKey{pkt.dst, pkt.src, pkt.dport, pkt.sport});
+  if (slot == SessionTable<Session>::kNil) ++counters_.replies_unknown;
+  return slot;
+}
+
+void SessionEngine::handle_target_reset(Session& s, uint32_t slot, TimePoint now) {
+  if (s.compare != compare::ExchangeTracker::kNone) tracker_->target_reset(s.compare);
+  if (s.state == SessionState::kSynSent) {
+    lose(s, slot, LostReason::kTargetRefused, now);
+  } else if (s.snd_una != s.segments.data_end || (s.fin_captured && !s.fin_acked)) {
+    lose(s, slot, LostReason::kTargetReset, now);
+  } else if (!s.target_fin && s.pacer.requests_seen > 0) {
+    // Everything was acknowledged, but a target that resets instead of
+    // closing may have dropped requests it had not read yet.
+    lose(s, slot, LostReason::kTargetAborted, now);
+  } else {
+    ++counters_.sessions_completed;
+    close(s, slot, now);
+  }
 }
 
 void SessionEngine::handle_synack(Session& s, const TcpPacket& pkt, TimePoint now) {
@@ -610,20 +650,28 @@ void SessionEngine::try_send(Session& s, uint32_t slot, TimePoint now) {
     const uint32_t len =
         std::min({s.segments.run_end(pool_, g, s.snd_nxt, mp) - s.snd_nxt, mp, static_cast<uint32_t>(window_left)});
     if (!send_segment(s, s.snd_nxt, len, tcpflag::kAck | tcpflag::kPsh, id)) break;
-    if (fresh) {
-      if (s.compare != compare::ExchangeTracker::kNone) {
-        if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt)
-          tracker_->target_request(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u), now);
-        else
-          tracker_->target_data_sent(s.compare, now);
-      }
-      s.pacer.request_sent();
-      counters_.bytes_sent += len;
-    }
+    if (fresh) note_fresh_data(s, g, len, now);
     s.snd_nxt += len;
     if (seq_gt(s.snd_nxt, s.snd_max)) s.snd_max = s.snd_nxt;
     arm_rto(s, now);
   }
+  send_client_close(s, slot, now);
+}
+
+// Data sent for the first time: the pacer and the comparison learn of it.
+void SessionEngine::note_fresh_data(Session& s, const Segment& g, uint32_t len, TimePoint now) {
+  if (s.compare != compare::ExchangeTracker::kNone) {
+    if ((g.flags & Segment::kRequestStart) && g.seq == s.snd_nxt)
+      tracker_->target_request(s.compare, s.rcv_nxt - s.target_base - (s.target_fin ? 1u : 0u), now);
+    else
+      tracker_->target_data_sent(s.compare, now);
+  }
+  s.pacer.request_sent();
+  counters_.bytes_sent += len;
+}
+
+// The client's FIN or RST, once everything before it is through.
+void SessionEngine::send_client_close(Session& s, uint32_t slot, TimePoint now) {
   // The FIN goes once the target has acked every byte before it.
   if (s.fin_captured && !s.fin_sent && s.segments.data_end == s.fin_seq && s.snd_una == s.fin_seq &&
       s.snd_nxt == s.fin_seq) {
@@ -732,26 +780,7 @@ void SessionEngine::reschedule(Session& s, uint32_t slot, TimePoint now) {
 
 void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
   Session& s = table_.at(slot);
-  if (!s.in_use) return;
-  if (s.state == SessionState::kClosed) {
-    if (now >= s.linger_deadline) erase(slot, now);
-    else reschedule(s, slot, now);
-    return;
-  }
-  if (s.state == SessionState::kPortWait) {
-    if (now >= s.port_deadline) stop_waiting(s, slot, now);
-    else reschedule(s, slot, now);
-    return;
-  }
-  if (s.state == SessionState::kLinkWait) {
-    if (now < s.link_deadline) {
-      reschedule(s, slot, now);
-    } else {
-      link_pending_ = false;  // the wait is over: one last try, then lost
-      if (launch(s, slot, now)) reschedule(s, slot, now);
-    }
-    return;
-  }
+  if (!s.in_use || on_waiting_timer(s, slot, now)) return;
   const bool waiting = s.state == SessionState::kSynSent || s.snd_una != s.snd_max || s.pacer.holding;
   if (waiting && now - s.last_reply >= config_.session_timeout) {
     lose(s, slot, LostReason::kResponseTimeout, now);
@@ -780,6 +809,29 @@ void SessionEngine::on_timer(uint32_t slot, TimePoint now) {
     if (!s.in_use || s.state == SessionState::kClosed) return;
   }
   reschedule(s, slot, now);
+}
+
+// The timer of a session that is not talking to the target: a closed one
+// lingering, or one waiting for its port or for the intercept link. False
+// for the others.
+bool SessionEngine::on_waiting_timer(Session& s, uint32_t slot, TimePoint now) {
+  if (s.state == SessionState::kClosed) {
+    if (now >= s.linger_deadline) erase(slot, now);
+    else reschedule(s, slot, now);
+  } else if (s.state == SessionState::kPortWait) {
+    if (now >= s.port_deadline) stop_waiting(s, slot, now);
+    else reschedule(s, slot, now);
+  } else if (s.state == SessionState::kLinkWait) {
+    if (now < s.link_deadline) {
+      reschedule(s, slot, now);
+    } else {
+      link_pending_ = false;  // the wait is over: one last try, then lost
+      if (launch(s, slot, now)) reschedule(s, slot, now);
+    }
+  } else {
+    return false;
+  }
+  return true;
 }
 
 void SessionEngine::retransmit(Session& s, uint32_t slot, TimePoint now) {

@@ -86,6 +86,9 @@ class SessionEngine {
   };
 
   Session* start_session(const TcpPacket& pkt, const SessionKey& origin, uint16_t copy, TimePoint now);
+  bool may_start(const TcpPacket& pkt);
+  bool settle_port(SessionKey& key, const SessionKey& origin, uint16_t copy, uint32_t& holder, TimePoint now);
+  void take_client_open(Session& s, const TcpPacket& pkt);
   bool sampled(const SessionKey& origin, TimePoint now) const;
   bool wire_key(const SessionKey& origin, uint16_t copy, SessionKey& out);
   bool free_wire_key(SessionKey& key, TimePoint now);
@@ -94,10 +97,18 @@ class SessionEngine {
   void stop_waiting(Session& s, uint32_t slot, TimePoint now);
   void launch_moved(Session& s, uint32_t slot, TimePoint now);
   void handle_client_packet(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
+  void handle_after_close(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
+  void handle_client_syn(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
+  bool take_client_data(Session& s, uint32_t slot, const TcpPacket& pkt, bool moved, TimePoint now);
+  void take_client_fin(Session& s, const TcpPacket& pkt, bool moved);
+  uint32_t reply_session(std::span<const uint8_t> header, TcpPacket& pkt);
+  void handle_target_reset(Session& s, uint32_t slot, TimePoint now);
   void handle_synack(Session& s, const TcpPacket& pkt, TimePoint now);
   void handle_stale_ack(Session& s, uint32_t slot, const TcpPacket& pkt, TimePoint now);
   void handle_ack(Session& s, const TcpPacket& pkt, TimePoint now);
   void try_send(Session& s, uint32_t slot, TimePoint now);
+  void note_fresh_data(Session& s, const Segment& g, uint32_t len, TimePoint now);
+  void send_client_close(Session& s, uint32_t slot, TimePoint now);
   void send_syn(Session& s);
   void send_ack(Session& s);
   // `hint`: a segment at or before `seq` to search from (the list's head
@@ -105,6 +116,7 @@ class SessionEngine {
   bool send_segment(Session& s, uint32_t seq, uint32_t len, uint8_t flags, uint32_t hint = Segment::kNil);
   size_t max_payload(const Session& s) const;
   void on_timer(uint32_t slot, TimePoint now);
+  bool on_waiting_timer(Session& s, uint32_t slot, TimePoint now);
   void retransmit(Session& s, uint32_t slot, TimePoint now);
   void arm_rto(Session& s, TimePoint now);
   void reschedule(Session& s, uint32_t slot, TimePoint now);
