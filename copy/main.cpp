@@ -39,15 +39,11 @@ int main(int argc, char* argv[]) {
     return report.exit_status();
   }
 
-  if (!options.secret_file.empty()) {
-    std::string why;
-    options.secret = SharedSecret::load(options.secret_file, why);
-    if (!options.secret) {
-      std::fprintf(stderr, "tcpcopy: invalid value '%s' for --secret-file: %s\nTry 'tcpcopy --help'.\n",
-                   options.secret_file.c_str(), why.c_str());
-      return 2;
-    }
+  if (const std::string err = load_secret(options); !err.empty()) {
+    std::fprintf(stderr, "tcpcopy: %s\nTry 'tcpcopy --help'.\n", err.c_str());
+    return 2;
   }
+  make_paths_absolute(options);
 
   Logger log;
   log.set_level(options.log_level);

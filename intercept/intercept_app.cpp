@@ -58,7 +58,7 @@ std::unique_ptr<ReplySource> make_reply_source(const Options& o) {
 InterceptApp::InterceptApp(const Options& options, Logger& log)
     : options_(options),
       log_(log),
-      pacer_(std::chrono::microseconds(options.batch_wait_us)),
+      pacer_(options.batch_wait),
       routes_(route_config(options)),
       control_(control_config(options), loop_, routes_, log),
       dispatcher_(options.passlist, routes_, control_),
@@ -69,7 +69,7 @@ InterceptApp::InterceptApp(const Options& options, Logger& log)
     for (uint16_t i = 0; i < options.queue_count; ++i) {
       workers_.push_back(std::make_unique<QueueWorker>(static_cast<uint16_t>(options.queue_num + i),
                                                        options.queue_maxlen, options.passlist,
-                                                       std::chrono::microseconds(options.batch_wait_us)));
+                                                       options.batch_wait));
       QueueWorker* w = workers_.back().get();
       loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); });
     }
@@ -131,7 +131,7 @@ int InterceptApp::run() {
   // Threads start here, in the process that stays after daemonize().
   for (auto& w : workers_) w->start();
 
-  const Duration stats_every = std::chrono::seconds(options_.stats_interval_s);
+  const Duration stats_every = options_.stats_interval;
   TimePoint next_stats = monotonic_now() + stats_every;
   while (!stop_) {
     turn_handled_ = 0;
@@ -141,7 +141,7 @@ int InterceptApp::run() {
     control_.tick(now);
     control_.flush();
     pacer_.end_of_turn(turn_handled_);
-    if (options_.stats_interval_s > 0 && now >= next_stats) {
+    if (options_.stats_interval.count() > 0 && now >= next_stats) {
       log_counters("counters");
       next_stats = now + stats_every;
     }

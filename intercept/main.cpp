@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <optional>
 
 #include "common/doctor.h"
@@ -18,16 +17,6 @@
 #include "common/process/daemon.h"
 #include "common/process/sched_policy.h"
 #include "common/process/signal_watch.h"
-
-namespace {
-
-// The daemon changes directory to "/", so relative paths are fixed first.
-std::string absolute(const std::string& path) {
-  if (path.empty() || path == "-") return path;
-  return std::filesystem::absolute(path).string();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tc;
@@ -51,17 +40,11 @@ int main(int argc, char** argv) {
     std::fputs(report.text("intercept").c_str(), stdout);
     return report.exit_status();
   }
-  if (!options.secret_file.empty()) {
-    std::string why;
-    options.secret = SharedSecret::load(options.secret_file, why);
-    if (!options.secret) {
-      std::fprintf(stderr, "intercept: invalid value '%s' for --secret-file: %s\nTry 'intercept --help'.\n",
-                   options.secret_file.c_str(), why.c_str());
-      return 2;
-    }
+  if (const std::string err = load_secret(options); !err.empty()) {
+    std::fprintf(stderr, "intercept: %s\nTry 'intercept --help'.\n", err.c_str());
+    return 2;
   }
-  options.log_file = absolute(options.log_file);
-  options.pid_file = absolute(options.pid_file);
+  make_paths_absolute(options);
 
   // Blocked from the start, so a signal before the loop runs waits for it.
   SignalWatch::block();

@@ -1,95 +1,82 @@
 #include "intercept/options.h"
 
-#include <getopt.h>
-#include <net/if.h>
-
-#include <algorithm>
-#include <charconv>
 #include <string_view>
 
+#include "common/options/option_values.h"
 #include "common/pcap_io.h"
 
 namespace tc::intercept {
 
 namespace {
 
-enum LongOnly : int {
-  kOptMode = 1000,
+enum InterceptOption : int {
+  kOptMode = kProgramOptionCode,
   kOptQueueNum,
-  kOptLogLevel,
-  kOptStatsInterval,
-  kOptMetrics,
-  kOptCheck,
   kOptCheckClient,
   kOptCheckPort,
   kOptAllow,
-  kOptSecretFile,
   kOptTargetPorts,
   kOptQueueBalance,
-  kOptBatchWait,
-  kOptSchedPolicy,
 };
 
-constexpr const char* kShortOptions = ":x:p:b:q:s:t:l:dP:hvi:F:B:S:";
-
-const option kLongOptions[] = {
-    {"mode", required_argument, nullptr, kOptMode},
-    {"passlist", required_argument, nullptr, 'x'},
-    {"port", required_argument, nullptr, 'p'},
-    {"bind", required_argument, nullptr, 'b'},
-    {"queue-num", required_argument, nullptr, kOptQueueNum},
-    {"queue-balance", required_argument, nullptr, kOptQueueBalance},
-    {"queue-maxlen", required_argument, nullptr, 'q'},
-    {"hash-size", required_argument, nullptr, 's'},
-    {"route-timeout", required_argument, nullptr, 't'},
-    {"log", required_argument, nullptr, 'l'},
-    {"log-level", required_argument, nullptr, kOptLogLevel},
-    {"daemon", no_argument, nullptr, 'd'},
-    {"pid-file", required_argument, nullptr, 'P'},
-    {"stats-interval", required_argument, nullptr, kOptStatsInterval},
-    {"batch-wait", required_argument, nullptr, kOptBatchWait},
-    {"sched-policy", required_argument, nullptr, kOptSchedPolicy},
-    {"metrics", required_argument, nullptr, kOptMetrics},
-    {"check", no_argument, nullptr, kOptCheck},
-    {"check-client", required_argument, nullptr, kOptCheckClient},
-    {"check-port", required_argument, nullptr, kOptCheckPort},
-    {"allow", required_argument, nullptr, kOptAllow},
-    {"secret-file", required_argument, nullptr, kOptSecretFile},
-    {"interface", required_argument, nullptr, 'i'},
-    {"filter", required_argument, nullptr, 'F'},
-    {"buffer-size", required_argument, nullptr, 'B'},
-    {"snaplen", required_argument, nullptr, 'S'},
-    {"target-ports", required_argument, nullptr, kOptTargetPorts},
-    {"help", no_argument, nullptr, 'h'},
-    {"version", no_argument, nullptr, 'v'},
-    {nullptr, 0, nullptr, 0},
-};
-
-// "--port (-p)" or "--queue-num": how error messages name an option.
-std::string option_name(int code) {
-  for (const option* o = kLongOptions; o->name; ++o) {
-    if (o->val != code) continue;
-    std::string name = std::string("--") + o->name;
-    if (code < 256) name += std::string(" (-") + static_cast<char>(code) + ")";
-    return name;
-  }
-  return std::string("-") + static_cast<char>(code);
-}
-
-std::string bad_value(int code, std::string_view value, std::string_view expected) {
-  return "invalid value '" + std::string(value) + "' for " + option_name(code) + ": expected " +
-         std::string(expected);
-}
-
-// Accepts plain decimal digits only: "+1", " 1", "1s" and "0x10" are errors.
-bool parse_uint(std::string_view text, uint64_t lo, uint64_t hi, uint64_t& out) {
-  if (text.empty() || text.front() < '0' || text.front() > '9') return false;
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return false;
-  if (v < lo || v > hi) return false;
-  out = v;
-  return true;
+// intercept's options in --help order; the shared ones come from
+// process_option().
+OptionTable intercept_table() {
+  std::vector<OptionSpec> specs{
+      option_heading("Mode:"),
+      {kOptMode, "mode", OptionArg::kRequired, "MODE", "nfqueue (default) or assistant"},
+      option_heading("Control channel:"),
+      {'p', "port", OptionArg::kRequired, "PORT", "control channel port (default 36524)"},
+      {'b', "bind", OptionArg::kRequired, "IP[,IP..]",
+       "addresses to listen on (default: all, IPv4 and IPv6,\n"
+       "with --allow or --secret-file; loopback only without)"},
+      {kOptAllow, "allow", OptionArg::kRequired, "ADDR[/LEN][,..]",
+       "accept control connections only from these\n"
+       "addresses or ranges; --allow any: from every\n"
+       "address. Without --allow, --secret-file or -b\n"
+       "intercept listens on loopback only"},
+      process_option(kOptSecretFile),
+      option_heading("nfqueue mode (on the target):"),
+      {'x', "passlist", OptionArg::kRequired, "IP[,IP..]", "client addresses whose replies are let through"},
+      {kOptQueueNum, "queue-num", OptionArg::kRequired, "N", "NFQUEUE number to bind (default 0)"},
+      {kOptQueueBalance, "queue-balance", OptionArg::kRequired, "A:B",
+       "bind queues A..B, a thread each (the rule's\n"
+       "--queue-balance A:B; at most 64)"},
+      {'q', "queue-maxlen", OptionArg::kRequired, "N", "NFQUEUE maximum length in packets (default 4096)"},
+      option_heading("assistant mode (on a host the target routes its replies to):"),
+      {'i', "interface", OptionArg::kRequired, "IF[,IF..]", "interfaces the target's replies arrive on (required)"},
+      {'F', "filter", OptionArg::kRequired, "EXPR",
+       "BPF filter for the replies (default: tcp and\n"
+       "(src port P or ...) with --target-ports; without\n"
+       "them: tcp)"},
+      {kOptTargetPorts, "target-ports", OptionArg::kRequired, "P[,P..]",
+       "the target's service ports, for the default filter"},
+      {'B', "buffer-size", OptionArg::kRequired, "MB", "capture ring per interface, 1-4096 (default 16)"},
+      {'S', "snaplen", OptionArg::kRequired, "BYTES",
+       "bytes kept per reply, 64-65535 (default 576:\n"
+       "headers and the longest payload prefix tcpcopy\n"
+       "asks for)"},
+      option_heading("Sessions and resources:"),
+      {'s', "hash-size", OptionArg::kRequired, "N", "expected number of sessions (default 65536)"},
+      {'t', "route-timeout", OptionArg::kRequired, "SECS",
+       "forget a session after SECS without traffic\n"
+       "(default 120)"},
+      process_option(kOptBatchWait),
+      process_option(kOptSchedPolicy),
+      option_heading("Deployment check (prints what is wrong and how to fix it, then exits:\n"
+                     "0 ready, 1 problems found; changes nothing):"),
+      process_option(kOptCheck,
+                     "check privileges, the NFQUEUE rule, the queue,\n"
+                     "the control port and the host's routing settings"),
+      {kOptCheckPort, "check-port", OptionArg::kRequired, "P[,P..]", "target ports whose replies the rule must queue"},
+      {kOptCheckClient, "check-client", OptionArg::kRequired, "IP[,IP..]",
+       "client addresses the target must have a route to"},
+      option_heading("Running:"),
+  };
+  for (OptionSpec& s : running_options()) specs.push_back(s);
+  specs.push_back(process_option('h'));
+  specs.push_back(process_option('v'));
+  return OptionTable(std::move(specs));
 }
 
 // Comma-separated addresses; every element must parse.
@@ -112,9 +99,9 @@ bool parse_port_list(std::string_view text, std::vector<uint16_t>& out) {
   std::vector<uint16_t> list;
   while (true) {
     const size_t comma = text.find(',');
-    uint64_t v = 0;
-    if (!parse_uint(text.substr(0, comma), 1, 65535, v)) return false;
-    list.push_back(static_cast<uint16_t>(v));
+    uint16_t port = 0;
+    if (!parse_number<uint16_t>(text.substr(0, comma), 1, 65535, port)) return false;
+    list.push_back(port);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
@@ -123,28 +110,10 @@ bool parse_port_list(std::string_view text, std::vector<uint16_t>& out) {
 }
 
 template <typename T>
-std::string set_uint(int code, const char* value, uint64_t lo, uint64_t hi, T& field) {
-  uint64_t v = 0;
-  if (!parse_uint(value, lo, hi, v))
-    return bad_value(code, value, std::to_string(lo) + ".." + std::to_string(hi));
-  field = static_cast<T>(v);
+std::string set_number(const OptionTable& t, int code, const char* value, T lo, T hi, T& field) {
+  if (!parse_number<T>(value, lo, hi, field))
+    return t.bad_value(code, value, "expected " + std::to_string(lo) + "-" + std::to_string(hi));
   return {};
-}
-
-// Comma-separated interface names, each given once.
-bool parse_interface_list(std::string_view text, std::vector<std::string>& out) {
-  std::vector<std::string> list;
-  while (true) {
-    const size_t comma = text.find(',');
-    const std::string_view name = text.substr(0, comma);
-    if (name.empty() || name.size() >= IFNAMSIZ || name.find_first_of("/ \t") != std::string_view::npos) return false;
-    if (std::find(list.begin(), list.end(), name) != list.end()) return false;
-    list.emplace_back(name);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  out = std::move(list);
-  return true;
 }
 
 // "A:B", A <= B, at most kMaxQueues queues.
@@ -192,135 +161,98 @@ std::string check_mode(const Options& o, unsigned given) {
   return {};
 }
 
+std::string queues_exclude(const OptionTable& t) {
+  return t.name(kOptQueueNum) + " and " + t.name(kOptQueueBalance) + " exclude each other";
+}
+
+std::string apply_intercept_option(const OptionTable& t, int c, const char* v, Options& out, unsigned& given) {
+  if (is_process_option(c)) return apply_process_option(t, c, v, out);
+  switch (c) {
+    case kOptMode:
+      if (std::string_view(v) == "nfqueue") out.mode = Mode::kNfqueue;
+      else if (std::string_view(v) == "assistant") out.mode = Mode::kAssistant;
+      else return t.bad_value(c, v, "expected nfqueue or assistant");
+      return {};
+    case 'i':
+      given |= kGivenCapture;
+      if (std::string why = parse_interface_list(v, out.interfaces); !why.empty()) return t.bad_value(c, v, why);
+      return {};
+    case 'F':
+      given |= kGivenCapture;
+      if (*v == '\0') return t.bad_value(c, v, "expected a filter expression");
+      if (std::string why = check_filter_syntax(v); !why.empty()) return t.bad_value(c, v, why);
+      out.filter = v;
+      return {};
+    case 'B': given |= kGivenCapture; return set_number<uint32_t>(t, c, v, 1, 4096, out.buffer_mb);
+    case 'S': given |= kGivenCapture; return set_number<uint32_t>(t, c, v, 64, 65535, out.snaplen);
+    case kOptTargetPorts:
+      given |= kGivenCapture;
+      if (!parse_port_list(v, out.target_ports)) return t.bad_value(c, v, "expected ports 1-65535 separated by commas");
+      return {};
+    case 'x':
+      given |= kGivenPasslist;
+      if (!parse_address_list(v, out.passlist)) return t.bad_value(c, v, "expected IP addresses separated by commas");
+      return {};
+    case 'p':
+      if (!parse_number<uint16_t>(v, 1, 65535, out.port)) return t.bad_value(c, v, "expected a port 1-65535");
+      return {};
+    case 'b':
+      if (!parse_address_list(v, out.bind)) return t.bad_value(c, v, "expected IP addresses separated by commas");
+      return {};
+    case kOptQueueNum:
+      if (given & kGivenQueueBalance) return queues_exclude(t);
+      given |= kGivenQueue | kGivenQueueNum;
+      return set_number<uint16_t>(t, c, v, 0, 65535, out.queue_num);
+    case kOptQueueBalance:
+      if (given & kGivenQueueNum) return queues_exclude(t);
+      given |= kGivenQueue | kGivenQueueBalance;
+      if (!parse_queue_range(v, out.queue_num, out.queue_count))
+        return t.bad_value(c, v, "expected FIRST:LAST, FIRST <= LAST, at most 64 queues (e.g. 0:3)");
+      return {};
+    case 'q': given |= kGivenQueue; return set_number<uint32_t>(t, c, v, 1, 1u << 24, out.queue_maxlen);
+    case 's': return set_number<uint32_t>(t, c, v, 1, 1u << 24, out.hash_size);
+    case 't': return set_number<uint32_t>(t, c, v, 1, 86400, out.route_timeout_s);
+    case kOptCheckClient:
+      if (!parse_address_list(v, out.check_clients))
+        return t.bad_value(c, v, "expected client IP addresses separated by commas");
+      return {};
+    case kOptCheckPort:
+      if (!parse_port_list(v, out.check_ports)) return t.bad_value(c, v, "expected ports 1-65535 separated by commas");
+      return {};
+    case kOptAllow: {
+      if (std::string_view(v) == "any") {
+        out.allow_any = true;
+        return {};
+      }
+      std::string why;
+      auto list = parse_prefix_list(v, why);
+      if (!list) return t.bad_value(c, v, "expected ADDR[/PREFIX][,...] or any (" + why + ")");
+      out.allow.insert(out.allow.end(), list->begin(), list->end());
+      return {};
+    }
+    default:
+      return "internal: " + t.name(c) + " has no reader";
+  }
+}
+
 }  // namespace
 
 std::string parse_options(int argc, char* const argv[], Options& out) {
   out = Options{};
-  // getopt keeps its state in globals; optind = 0 makes glibc start afresh
-  // so the parser can run more than once (tests do).
-  optind = 0;
-  opterr = 0;
+  const OptionTable t = intercept_table();
   unsigned given = 0;
-  while (true) {
-    int long_index = -1;
-    const int c = getopt_long(argc, argv, kShortOptions, kLongOptions, &long_index);
-    if (c == -1) break;
-    std::string err;
-    switch (c) {
-      case kOptMode:
-        if (std::string_view(optarg) == "nfqueue") out.mode = Mode::kNfqueue;
-        else if (std::string_view(optarg) == "assistant") out.mode = Mode::kAssistant;
-        else err = bad_value(c, optarg, "nfqueue or assistant");
-        break;
-      case 'i':
-        given |= kGivenCapture;
-        if (!parse_interface_list(optarg, out.interfaces))
-          err = bad_value(c, optarg, "interface names separated by commas, each once");
-        break;
-      case 'F':
-        given |= kGivenCapture;
-        if (*optarg == '\0') {
-          err = bad_value(c, optarg, "a filter expression");
-        } else if (std::string why = check_filter_syntax(optarg); !why.empty()) {
-          err = bad_value(c, optarg, "a valid filter expression (" + why + ")");
-        }
-        out.filter = optarg;
-        break;
-      case 'B': given |= kGivenCapture; err = set_uint(c, optarg, 1, 4096, out.buffer_mb); break;
-      case 'S': given |= kGivenCapture; err = set_uint(c, optarg, 64, 65535, out.snaplen); break;
-      case kOptTargetPorts:
-        given |= kGivenCapture;
-        if (!parse_port_list(optarg, out.target_ports)) err = bad_value(c, optarg, "ports 1-65535 separated by commas");
-        break;
-      case 'x':
-        given |= kGivenPasslist;
-        if (!parse_address_list(optarg, out.passlist))
-          err = bad_value(c, optarg, "IP addresses separated by commas");
-        break;
-      case 'p': err = set_uint(c, optarg, 1, 65535, out.port); break;
-      case 'b':
-        if (!parse_address_list(optarg, out.bind))
-          err = bad_value(c, optarg, "IP addresses separated by commas");
-        break;
-      case kOptQueueNum:
-        if (given & kGivenQueueBalance) err = "--queue-num and --queue-balance exclude each other";
-        given |= kGivenQueue | kGivenQueueNum;
-        if (err.empty()) err = set_uint(c, optarg, 0, 65535, out.queue_num);
-        break;
-      case kOptQueueBalance:
-        if (given & kGivenQueueNum) err = "--queue-num and --queue-balance exclude each other";
-        given |= kGivenQueue | kGivenQueueBalance;
-        if (err.empty() && !parse_queue_range(optarg, out.queue_num, out.queue_count))
-          err = bad_value(c, optarg, "FIRST:LAST, FIRST <= LAST, at most 64 queues (e.g. 0:3)");
-        break;
-      case 'q': given |= kGivenQueue; err = set_uint(c, optarg, 1, 1u << 24, out.queue_maxlen); break;
-      case 's': err = set_uint(c, optarg, 1, 1u << 24, out.hash_size); break;
-      case 't': err = set_uint(c, optarg, 1, 86400, out.route_timeout_s); break;
-      case 'l':
-        if (*optarg == '\0') err = bad_value(c, optarg, "a file name");
-        out.log_file = optarg;
-        break;
-      case kOptLogLevel:
-        if (!parse_log_level(optarg, out.log_level)) err = bad_value(c, optarg, "debug, info, warn or error");
-        break;
-      case 'd': out.daemon = true; break;
-      case 'P':
-        if (*optarg == '\0') err = bad_value(c, optarg, "a file name");
-        out.pid_file = optarg;
-        break;
-      case kOptStatsInterval: err = set_uint(c, optarg, 0, 86400, out.stats_interval_s); break;
-      case kOptBatchWait: err = set_uint(c, optarg, 0, 10000, out.batch_wait_us); break;
-      case kOptSchedPolicy:
-        if (const std::optional<SchedPolicy> p = parse_sched_policy(optarg)) out.sched_policy = *p;
-        else err = bad_value(c, optarg, "batch or normal");
-        break;
-      case kOptMetrics: {
-        std::string why;
-        out.metrics = parse_endpoint(optarg, 0, why);
-        if (!out.metrics) err = bad_value(c, optarg, "ADDR:PORT, e.g. 127.0.0.1:9102 (" + why + ")");
-        break;
-      }
-      case kOptCheck: out.check = true; break;
-      case kOptCheckClient:
-        if (!parse_address_list(optarg, out.check_clients))
-          err = bad_value(c, optarg, "client IP addresses separated by commas");
-        break;
-      case kOptCheckPort:
-        if (!parse_port_list(optarg, out.check_ports)) err = bad_value(c, optarg, "ports 1-65535 separated by commas");
-        break;
-      case kOptAllow: {
-        if (std::string_view(optarg) == "any") {
-          out.allow_any = true;
-          break;
-        }
-        std::string why;
-        auto list = parse_prefix_list(optarg, why);
-        if (!list) err = bad_value(c, optarg, "ADDR[/PREFIX][,...] (" + why + ")");
-        else out.allow.insert(out.allow.end(), list->begin(), list->end());
-        break;
-      }
-      case kOptSecretFile:
-        if (*optarg == '\0') err = bad_value(c, optarg, "a file name");
-        out.secret_file = optarg;
-        break;
-      case 'h': out.help = true; break;
-      case 'v': out.version = true; break;
-      case ':':
-        return "option " + option_name(optopt) + " needs a value";
-      default:
-        // optopt names an unknown short flag; for an unknown long one it is 0
-        // and the offending word is the last one getopt consumed.
-        if (optopt != 0) return std::string("unknown option -") + static_cast<char>(optopt);
-        return std::string("unknown option ") + argv[optind - 1];
-    }
-    if (!err.empty()) return err;
+  const ParseResult r =
+      t.parse(argc, argv, [&](int c, const char* v) { return apply_intercept_option(t, c, v, out, given); });
+  switch (r.action) {
+    case ParseResult::Action::kError: return r.error;
+    case ParseResult::Action::kHelp: out.help = true; return {};
+    case ParseResult::Action::kVersion: out.version = true; return {};
+    case ParseResult::Action::kRun: break;
   }
-  if (optind < argc) return std::string("unexpected argument '") + argv[optind] + "'";
-  if (!out.check && !out.check_clients.empty()) return "--check-client needs --check";
-  if (!out.check && !out.check_ports.empty()) return "--check-port needs --check";
+  if (!out.check && !out.check_clients.empty()) return t.name(kOptCheckClient) + " needs " + t.name(kOptCheck);
+  if (!out.check && !out.check_ports.empty()) return t.name(kOptCheckPort) + " needs " + t.name(kOptCheck);
   if (out.allow_any && !out.allow.empty())
     return "--allow any opens the control port to every address: it cannot be combined with an address list";
-  if (out.help || out.version) return {};
   return check_mode(out, given);
 }
 
@@ -336,63 +268,16 @@ ControlExposure control_exposure(const Options& o) {
 std::string usage_text(const char* program) {
   std::string u = "Usage: ";
   u += program;
-  u += R"( [options]
-
-Takes the target's replies to replayed sessions, keeps them from the real
-clients, and sends their IP+TCP headers to the tcpcopy instance that
-registered the session. nfqueue mode runs on the target and takes the
-replies from NFQUEUE; assistant mode runs on a host of the target's subnet
-that the target routes the replies to, and captures them there with libpcap.
-
-      --mode MODE           nfqueue (default) or assistant
-  -x, --passlist IP[,IP..]  nfqueue: client addresses whose replies are let through
-  -p, --port PORT           control channel port (default 36524)
-  -b, --bind IP[,IP..]      addresses to listen on (default: all, IPv4 and IPv6,
-                            with --allow or --secret-file; loopback only without)
-      --allow ADDR[/LEN][,..] accept control connections only from these
-                            addresses or ranges
-      --allow any           accept control connections from every address; without
-                            --allow, --secret-file or -b intercept listens on
-                            loopback only
-      --secret-file FILE    shared secret tcpcopy must prove (HMAC-SHA256
-                            challenge); FILE must not be readable by others
-      --queue-num N         nfqueue: NFQUEUE number to bind (default 0)
-      --queue-balance A:B   nfqueue: bind queues A..B, a thread each (the rule's
-                            --queue-balance A:B; at most 64)
-  -q, --queue-maxlen N      nfqueue: NFQUEUE maximum length in packets (default 4096)
-  -i, --interface IF[,IF..] assistant: interfaces the target's replies arrive on (required)
-  -F, --filter EXPR         assistant: BPF filter for the replies (default: tcp and
-                            (src port P or ...) with --target-ports; without them: tcp)
-      --target-ports P[,P..] assistant: the target's service ports, for the default filter
-  -B, --buffer-size MB      assistant: capture ring per interface, 1-4096 (default 16)
-  -S, --snaplen BYTES       assistant: bytes kept per reply, 64-65535 (default 576:
-                            headers and the longest payload prefix tcpcopy asks for)
-  -s, --hash-size N         expected number of sessions (default 65536)
-  -t, --route-timeout SECS  forget a session after SECS without traffic (default 120)
-      --batch-wait US       after a wakeup for replies, wait US microseconds before
-                            the next, so replies are handled in batches: fewer
-                            wakeups, at most US of added delay; 0-10000, 0 = off
-                            (default 200)
-      --sched-policy P      batch: SCHED_BATCH, wakeups for replies never preempt
-                            the target's server, fewer and longer turns (default);
-                            normal: SCHED_OTHER
-  -l, --log FILE            log file (default stderr; SIGHUP reopens it)
-      --log-level LEVEL     debug, info, warn or error (default info)
-  -d, --daemon              run in the background
-  -P, --pid-file FILE       write the process id to FILE
-      --stats-interval SECS log counters every SECS (default 10, 0: off)
-      --metrics ADDR:PORT   serve the counters for Prometheus at http://ADDR:PORT/metrics
-
-Deployment check (prints what is wrong and how to fix it, then exits:
-0 ready, 1 problems found; changes nothing):
-      --check               check privileges, the NFQUEUE rule, the queue,
-                            the control port and the host's routing settings
-      --check-port P[,P..]  target ports whose replies the rule must queue
-      --check-client IP[,IP..]
-                            client addresses the target must have a route to
-  -h, --help                show this text
-  -v, --version             show the version
-
+  u += " [options]\n"
+       "\n"
+       "Takes the target's replies to replayed sessions, keeps them from the real\n"
+       "clients, and sends their IP+TCP headers to the tcpcopy instance that\n"
+       "registered the session. nfqueue mode runs on the target and takes the\n"
+       "replies from NFQUEUE; assistant mode runs on a host of the target's subnet\n"
+       "that the target routes the replies to, and captures them there with libpcap.\n"
+       "\n";
+  u += intercept_table().help();
+  u += R"(
 Example rule for nfqueue mode (replies of a web server, loopback excluded):
   iptables -A OUTPUT -p tcp --sport 80 ! -o lo -j NFQUEUE --queue-num 0
 

@@ -8,11 +8,9 @@
 #include <vector>
 
 #include "common/address_prefix.h"
-#include "common/auth.h"
 #include "common/ip_address.h"
+#include "common/options/process_options.h"
 #include "common/wire.h"
-#include "common/log.h"
-#include "common/process/sched_policy.h"
 
 namespace tc::intercept {
 
@@ -21,15 +19,15 @@ namespace tc::intercept {
 // with libpcap (architecture 3).
 enum class Mode : uint8_t { kNfqueue, kAssistant };
 
-struct Options {
+// The shared options (log, daemon, pid file, secret, metrics, ...) are the
+// ProcessOptions part.
+struct Options : ProcessOptions {
   Mode mode = Mode::kNfqueue;
   std::vector<IpAddress> passlist;   // clients whose replies are accepted, not dropped
   uint16_t port = wire::kDefaultPort;  // control channel
   std::vector<IpAddress> bind;       // -b; empty: see control_exposure()
   std::vector<AddressPrefix> allow;  // control peers accepted; empty: any
   bool allow_any = false;            // --allow any: open to every address, said explicitly
-  std::string secret_file;           // --secret-file; empty: no authentication
-  std::optional<SharedSecret> secret;  // read from secret_file by main, not by the parser
   uint16_t queue_num = 0;      // the first queue
   uint16_t queue_count = 1;    // --queue-balance A:B: B - A + 1 queues, a thread each
   uint32_t queue_maxlen = 4096;
@@ -44,15 +42,6 @@ struct Options {
   uint32_t buffer_mb = 16;              // -B: capture ring per interface
   uint32_t hash_size = 65536;
   uint32_t route_timeout_s = 120;
-  std::string log_file;              // empty: stderr
-  LogLevel log_level = LogLevel::kInfo;
-  bool daemon = false;
-  std::string pid_file;
-  uint32_t stats_interval_s = 10;    // 0: no periodic counter lines
-  uint32_t batch_wait_us = 200;      // --batch-wait: wakeup coalescing; 0: off
-  SchedPolicy sched_policy = SchedPolicy::kBatch;  // --sched-policy
-  std::optional<Endpoint> metrics;   // --metrics: Prometheus endpoint
-  bool check = false;                // --check: inspect the host, then exit
   std::vector<IpAddress> check_clients;  // --check-client: routes for replies to these
   std::vector<uint16_t> check_ports;     // --check-port: ports the NFQUEUE rule must catch
   bool help = false;

@@ -129,7 +129,6 @@ TEST(CopyOptions, BadValuesAreNamed) {
       {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-t", "0"}, "'0' for -t"},
       {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-p", "70000"}, "'70000' for -p"},
       {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--log-level", "loud"}, "'loud'"},
-      {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-d", "-l", "rel.log"}, "absolute"},
       {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--bogus"}, "unknown option --bogus"},
       {{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "extra"}, "unexpected argument 'extra'"},
       {{"-x", "80-10.0.0.2:80", "-s"}, "needs a value"},
@@ -149,6 +148,19 @@ TEST(CopyOptions, BadValuesAreNamed) {
     EXPECT_EQ(r.action, ParseResult::Action::kError) << c.needle;
     EXPECT_NE(r.error.find(c.needle), std::string::npos) << r.error;
   }
+}
+
+// A relative -l or -P with -d is no error: main makes both absolute before
+// the daemon leaves its directory, as intercept does.
+TEST(CopyOptions, RelativePathsWithDaemonAreMadeAbsolute) {
+  CopyOptions o;
+  auto r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "-d", "-l", "rel.log", "-P", "rel.pid"}, o);
+  ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.error;
+  EXPECT_EQ(o.log_file, "rel.log");
+  make_paths_absolute(o);
+  EXPECT_EQ(o.log_file.front(), '/');
+  EXPECT_EQ(o.pid_file.front(), '/');
+  EXPECT_NE(o.pid_file.find("rel.pid"), std::string::npos);
 }
 
 TEST(CopyOptions, MetricsAndCheck) {

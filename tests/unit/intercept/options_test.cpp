@@ -28,8 +28,8 @@ TEST(Options, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(o.queue_num, 0);
   EXPECT_EQ(o.hash_size, 65536u);
   EXPECT_EQ(o.route_timeout_s, 120u);
-  EXPECT_EQ(o.stats_interval_s, 10u);
-  EXPECT_EQ(o.batch_wait_us, 200u);
+  EXPECT_EQ(o.stats_interval, std::chrono::seconds(10));
+  EXPECT_EQ(o.batch_wait, std::chrono::microseconds(200));
   EXPECT_EQ(o.sched_policy, SchedPolicy::kBatch);
   EXPECT_TRUE(o.passlist.empty());
   EXPECT_TRUE(o.bind.empty());
@@ -69,7 +69,7 @@ TEST(Options, LongNames) {
   EXPECT_EQ(o.queue_maxlen, 1u);
   EXPECT_EQ(o.route_timeout_s, 86400u);
   EXPECT_EQ(o.log_level, LogLevel::kDebug);
-  EXPECT_EQ(o.stats_interval_s, 0u);
+  EXPECT_EQ(o.stats_interval, std::chrono::seconds(0));
 }
 
 TEST(Options, RepeatedPasslistAccumulates) {
@@ -180,13 +180,13 @@ TEST_P(BadOptions, ErrorNamesOptionAndValue) {
 INSTANTIATE_TEST_SUITE_P(
     Values, BadOptions,
     ::testing::Values(BadCase{{"--mode", "pcap"}, "--mode", "'pcap'"},
-                      BadCase{{"--mode=assistant", "-i", "eth1,eth1"}, "--interface (-i)", "'eth1,eth1'"},
-                      BadCase{{"--mode=assistant", "-i", "a-name-that-is-too-long"}, "--interface (-i)", "'a-name"},
-                      BadCase{{"--mode=assistant", "-i", "eth1", "-F", "src port"}, "--filter (-F)", "'src port'"},
+                      BadCase{{"--mode=assistant", "-i", "eth1,eth1"}, "-i/--interface", "'eth1,eth1'"},
+                      BadCase{{"--mode=assistant", "-i", "a-name-that-is-too-long"}, "-i/--interface", "'a-name"},
+                      BadCase{{"--mode=assistant", "-i", "eth1", "-F", "src port"}, "-F/--filter", "'src port'"},
                       BadCase{{"--mode=assistant", "-i", "eth1", "--target-ports", "80,0"}, "--target-ports",
                               "'80,0'"},
-                      BadCase{{"--mode=assistant", "-i", "eth1", "-S", "10"}, "--snaplen (-S)", "'10'"},
-                      BadCase{{"--mode=assistant", "-i", "eth1", "-B", "0"}, "--buffer-size (-B)", "'0'"},
+                      BadCase{{"--mode=assistant", "-i", "eth1", "-S", "10"}, "-S/--snaplen", "'10'"},
+                      BadCase{{"--mode=assistant", "-i", "eth1", "-B", "0"}, "-B/--buffer-size", "'0'"},
                       BadCase{{"-p", "0"}, "--port", "'0'"},
                       BadCase{{"-p", "65536"}, "--port", "'65536'"},
                       BadCase{{"--port=80x"}, "--port", "'80x'"},
@@ -288,9 +288,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Options, BatchWait) {
   Options o;
   ASSERT_EQ(parse({"--batch-wait", "0"}, o), "");
-  EXPECT_EQ(o.batch_wait_us, 0u);
+  EXPECT_EQ(o.batch_wait, std::chrono::microseconds(0));
   ASSERT_EQ(parse({"--batch-wait=10000"}, o), "");
-  EXPECT_EQ(o.batch_wait_us, 10000u);
+  EXPECT_EQ(o.batch_wait, std::chrono::microseconds(10000));
 }
 
 TEST(Options, SchedPolicy) {
