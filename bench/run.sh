@@ -205,6 +205,9 @@ for workload in "${workloads[@]}"; do
   [[ ${shape%-arch1} == *-link ]] && backend=("${link_args[@]}")
   [[ $workload == *-compare ]] && backend+=(--compare-log "$E2E_TMP/differ-$workload.jsonl")
   if ((arch1)); then
+    # No intercept: an earlier row's NFQUEUE rule would hold the replies
+    # in a queue nobody reads.
+    in_target "$INTERCEPT_RULES" remove >/dev/null 2>&1 || true
     in_online sysctl -qw net.ipv4.ip_forward=0
     rm -f "$E2E_TMP/tcpcopy.log"
     # shellcheck disable=SC2086
