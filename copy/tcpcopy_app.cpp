@@ -186,8 +186,11 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     });
   }
   if (options.metrics) {
-    MetricsServer::AppendText append;
-    if (comparison_) append = [this](std::string& out) { comparison_->write_prometheus(out); };
+    MetricsServer::AppendText append = [this](std::string& out) {
+      engine_->counters().hold_wait.write_text(out, "tcpcopy_hold_wait_seconds",
+                                               "How long held requests waited for the target's previous answer");
+      if (comparison_) comparison_->write_prometheus(out);
+    };
     metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "tcpcopy",
                                                [this](CounterSink& sink) { report(sink); }, std::move(append));
     TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options.metrics->to_string().c_str());

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "common/counters.h"
+#include "common/histogram.h"
 #include "common/tcp_packet.h"
 
 namespace tc {
@@ -102,8 +103,17 @@ inline constexpr size_t kUnreplayableKinds = static_cast<size_t>(UnreplayableRea
   COUNTER(hold_timeouts, "hold_timeouts", "", "Held requests released because the wait timed out")    \
   COUNTER(window_probes, "window_probes", "", "Probes sent into a zero window")
 
+// Bounds of the hold wait histogram, in seconds: from a LAN answer to the
+// default hold timeout (a few seconds) and past it.
+inline constexpr std::array<double, 14> kHoldWaitBounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                                         0.1,    0.25,  0.5,   1,     2.5,  5,    10};
+
 struct EngineCounters {
   TC_COUNTER_FIELDS(TC_ENGINE_COUNTERS)
+  // How long each held request (or FIN, or client RST) waited for the
+  // target's answer before it went; a Prometheus histogram
+  // (tcpcopy_hold_wait_seconds), not a log counter.
+  Histogram hold_wait{kHoldWaitBounds};
 
   void report(CounterSink& sink) const;
 };

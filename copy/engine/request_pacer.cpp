@@ -38,7 +38,7 @@ bool RequestPacer::hold(uint32_t expect, bool fin, bool target_fin, TimePoint no
   }
   if (a == Answer::kTimedOut) ++counters.hold_timeouts;
   if (!fin) answer_credit = expect;
-  holding = false;
+  end_hold(now, counters);
   return false;
 }
 
@@ -46,12 +46,12 @@ bool RequestPacer::rst_waits(TimePoint now, const PacerTimes& t, EngineCounters&
   if (requests_seen == 0) return false;
   if (!holding) hold_since = now;
   if (quiet(now, t)) {
-    holding = false;
+    end_hold(now, counters);
     return false;
   }
   if (now - std::max(hold_since, last_target_data) >= t.hold_timeout) {
     ++counters.hold_timeouts;
-    holding = false;
+    end_hold(now, counters);
     return false;
   }
   if (!holding) {
@@ -60,6 +60,11 @@ bool RequestPacer::rst_waits(TimePoint now, const PacerTimes& t, EngineCounters&
     ++counters.holds;
   }
   return true;
+}
+
+void RequestPacer::end_hold(TimePoint now, EngineCounters& counters) {
+  if (holding) counters.hold_wait.observe(std::chrono::duration<double>(now - hold_since).count());
+  holding = false;
 }
 
 TimePoint RequestPacer::deadline(const PacerTimes& t) const {

@@ -92,6 +92,8 @@ struct RequestPacer {
   Answer answered(uint32_t expect, bool fin, bool target_fin, TimePoint now, const PacerTimes& t) const;
   // Whether the target's answer, compared with `expect`, ends on quiet.
   bool ends_on_quiet(uint32_t expect, bool fin) const;
+  // Ends a hold in progress (and times it), if any.
+  void end_hold(TimePoint now, EngineCounters& counters);
   bool quiet(TimePoint now, const PacerTimes& t) const {
     return answer_bytes > 0 && now - last_target_data >= t.answer_quiet;
   }

@@ -88,6 +88,26 @@ TEST_F(EngineTest, HeldRequestGoesAfterHoldTimeout) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].payload(), "req2");
   EXPECT_EQ(c().hold_timeouts, 1u);
+  // The wait is timed: about the hold timeout, in the 0.5 s bucket's range.
+  EXPECT_EQ(c().hold_wait.count(), 1u);
+  EXPECT_GE(c().hold_wait.sum(), 0.5);
+  EXPECT_LE(c().hold_wait.sum(), 0.61);
+}
+
+TEST_F(EngineTest, HoldWaitIsTimedFromHoldToRelease) {
+  make();
+  handshake(1000, 70000);
+  capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "req1"});
+  out.take();
+  capture({.seq = 1005, .ack = 9501, .flags = A | P, .data = "req2"});  // held: online answered 500
+  EXPECT_EQ(c().hold_wait.count(), 0u) << "not timed before it ends";
+  advance(20ms);
+  reply({.seq = 70001, .ack = 1005, .flags = A | P, .payload_len = 500});
+  ASSERT_EQ(out.take().size(), 1u);
+  ASSERT_EQ(c().hold_wait.count(), 1u);
+  EXPECT_NEAR(c().hold_wait.sum(), 0.020, 0.002);
+  capture({.seq = 1009, .ack = 9501, .flags = A | P, .data = "more"});  // pipelined: no hold
+  EXPECT_EQ(c().hold_wait.count(), 1u);
 }
 
 TEST_F(EngineTest, FinWaitsUntilTargetFinishedALongAnswer) {
