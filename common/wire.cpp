@@ -158,6 +158,13 @@ bool FrameWriter::hello_ack(std::span<const uint8_t> proof) {
   return whole_frame(MessageType::kHelloAck, {f, proof});
 }
 
+bool FrameWriter::ping(MessageType type, uint64_t stamp) {
+  if (type != MessageType::kPing && type != MessageType::kPong) return false;
+  std::array<uint8_t, kPingBytes> b{};
+  for (size_t i = 0; i < kPingBytes; ++i) b[i] = static_cast<uint8_t>(stamp >> (8 * (kPingBytes - 1 - i)));
+  return whole_frame(type, {b});
+}
+
 bool FrameWriter::challenge(std::span<const uint8_t, kAuthBytes> nonce) {
   return whole_frame(MessageType::kChallenge, {nonce});
 }
@@ -319,6 +326,13 @@ std::optional<TurnedAway> read_turned_away(std::span<const uint8_t> payload) {
   // Shown in a log line: only printable ASCII passes.
   for (uint8_t b : *text) t.text.push_back(b >= 0x20 && b < 0x7f ? static_cast<char>(b) : '?');
   return t;
+}
+
+std::optional<uint64_t> read_ping(std::span<const uint8_t> payload) {
+  if (payload.size() != kPingBytes) return std::nullopt;
+  uint64_t v = 0;
+  for (uint8_t b : payload) v = (v << 8) | b;
+  return v;
 }
 
 std::optional<AuthMessage> read_auth(std::span<const uint8_t> payload) {

@@ -91,7 +91,13 @@ enum class MessageType : uint8_t {
   kChallenge = 6,
   kAuth = 7,
   kTurnedAway = 8,
+  // tcpcopy sends kPing with 8 opaque bytes (its clock) about once a second
+  // on an up connection; intercept answers kPong with the same bytes: the
+  // control channel's round trip. A peer that does not know them skips them.
+  kPing = 9,
+  kPong = 10,
 };
+inline constexpr size_t kPingBytes = 8;
 
 // Why intercept turned a connection away (kTurnedAway).
 enum class TurnAwayReason : uint16_t {
@@ -173,6 +179,8 @@ class FrameWriter {
   bool auth(std::span<const uint8_t, kAuthBytes> nonce, std::span<const uint8_t, kAuthBytes> proof);
   // `text` longer than kMaxTurnAwayText is cut.
   bool turned_away(TurnAwayReason reason, std::string_view text);
+  // kPing (or kPong, with type) carrying `stamp`, big-endian.
+  bool ping(MessageType type, uint64_t stamp);
   // Return false (and write nothing) when the buffer is full.
   bool add_key(MessageType type, const SessionKey& key);
   // One kReplies entry: a reply's headers and payload prefix, 1 to
@@ -234,5 +242,7 @@ struct TurnedAway {
   std::string text;
 };
 std::optional<TurnedAway> read_turned_away(std::span<const uint8_t> payload);
+// A kPing's or kPong's stamp; nullopt unless the payload is kPingBytes.
+std::optional<uint64_t> read_ping(std::span<const uint8_t> payload);
 
 }  // namespace tc::wire

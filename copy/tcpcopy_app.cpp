@@ -189,6 +189,9 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     MetricsServer::AppendText append = [this](std::string& out) {
       engine_->counters().hold_wait.write_text(out, "tcpcopy_hold_wait_seconds",
                                                "How long held requests waited for the target's previous answer");
+      if (link_)
+        link_->stats().rtt.write_text(out, "tcpcopy_link_rtt_seconds",
+                                      "Round trip of the control channel to intercept, measured about once a second");
       if (comparison_) comparison_->write_prometheus(out);
     };
     metrics_ = std::make_unique<MetricsServer>(loop_, MetricsServerConfig{.listen = *options.metrics}, "tcpcopy",

@@ -28,6 +28,7 @@ constexpr int kKeepCount = 3;
 constexpr unsigned int kUserTimeoutMs = 30000;
 constexpr size_t kMaxConnectionsPerIntercept = 64;
 constexpr Duration kMaxWait = 1s;
+constexpr Duration kPingInterval = 1s;  // round trip samples per up connection
 
 LinkFailure failure_from_errno(int err) {
   switch (err) {
@@ -201,7 +202,15 @@ void InterceptLink::tick(TimePoint now) {
           else if (now >= *c.deadline)
             close(ii, ci, LinkFailure::kHelloTimeout, "connected, but no hello acknowledgement");
           break;
-        case State::kUp: break;
+        case State::kUp:
+          if (now >= c.next_ping) {
+            // Stamped with the clock; the kPong brings it back. A full
+            // writer skips this one.
+            const auto stamp = static_cast<uint64_t>(now.count());
+            (void)c.stream.writer().ping(wire::MessageType::kPing, stamp);
+            c.next_ping = now + kPingInterval;
+          }
+          break;
       }
       if (c.state == State::kIdle && !c.deadline) c.deadline = now + c.retry_delay;
     }
@@ -360,6 +369,13 @@ bool InterceptLink::on_frame(size_t ii, size_t ci, const wire::Frame& frame) {
       } scope{replay_only_};
       replay_only_ = &in;
       handler_.on_link_up();
+      return true;
+    }
+    case wire::MessageType::kPong: {
+      const auto stamp = wire::read_ping(frame.payload);
+      const int64_t now = monotonic_now().count();
+      if (stamp && static_cast<int64_t>(*stamp) <= now)
+        stats_.rtt.observe(std::chrono::duration<double>(Duration(now - static_cast<int64_t>(*stamp))).count());
       return true;
     }
     case wire::MessageType::kReplies: {

@@ -110,6 +110,7 @@ class InterceptLink final : public SessionRegistrar {
     bool want_write = false;  // EPOLLOUT is armed
     bool quiet = false;       // this outage was logged already
     bool proved = false;      // our kAuth is sent; the kHelloAck must carry a proof
+    TimePoint next_ping{};    // up: when to measure the round trip again
     Nonce server_nonce{};
     Nonce client_nonce{};
   };

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/counters.h"
+#include "common/histogram.h"
 
 namespace tc {
 
@@ -37,9 +38,16 @@ TC_REASON_ENUM(LinkFailure, TC_LINK_FAILURES);
   COUNTER(unknown_frames, "link_unknown_frames", "", "Frames of a type this version does not know")      \
   COUNTER(bad_frames, "link_bad_frames", "", "Frames that did not parse")
 
+// Bounds of the control channel's round trip histogram, in seconds.
+inline constexpr std::array<double, 14> kLinkRttBounds{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                        0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1};
+
 struct InterceptLinkStats {
   static constexpr size_t kReasons = static_cast<size_t>(LinkFailure::kCount);
   TC_COUNTER_FIELDS(TC_LINK_COUNTERS)
+  // Round trips of kPing/kPong on up connections, every connection
+  // alike (tcpcopy_link_rtt_seconds).
+  Histogram rtt{kLinkRttBounds};
 
   uint64_t failures(LinkFailure f) const { return connect_failures[static_cast<size_t>(f)]; }
   uint64_t lost(LinkFailure f) const { return disconnects[static_cast<size_t>(f)]; }

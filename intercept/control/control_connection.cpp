@@ -98,8 +98,16 @@ std::optional<CloseReason> ControlConnection::handle(const wire::Frame& frame, R
       if (err != wire::WireError::kNone) return CloseReason::kBadPayload;
       return std::nullopt;
     }
+    case MessageType::kPing: {
+      const auto stamp = wire::read_ping(frame.payload);
+      if (!stamp) return CloseReason::kBadPayload;
+      // The writer being full drops the answer: a round trip unmeasured.
+      if (stream_.writer().ping(MessageType::kPong, *stamp)) active_ = true;
+      return std::nullopt;
+    }
     case MessageType::kHelloAck:
     case MessageType::kReplies:
+    case MessageType::kPong:
     case MessageType::kChallenge:
     case MessageType::kAuth:
     case MessageType::kTurnedAway:

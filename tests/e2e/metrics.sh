@@ -93,6 +93,7 @@ grew copy tcpcopy_requests_replicated_total 30
 grew copy tcpcopy_packets_captured_total 30
 grew copy tcpcopy_sessions_created_total 11
 grew copy tcpcopy_hold_wait_seconds_count 20
+grew copy tcpcopy_link_rtt_seconds_count 1
 grew copy tcpcopy_link_replies_received_total 30
 grew intercept intercept_packets_queued_total 30
 grew intercept intercept_replies_forwarded_total 30

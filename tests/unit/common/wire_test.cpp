@@ -329,6 +329,23 @@ TEST(WireDecoder, GrowsWithTheFramesAndReleasesWhenIdle) {
   EXPECT_GT(d.capacity(), 0u);
 }
 
+TEST(WirePing, RoundTripAndSize) {
+  FrameWriter w(1 << 10);
+  ASSERT_TRUE(w.ping(MessageType::kPing, 0x0102030405060708ull));
+  ASSERT_TRUE(w.ping(MessageType::kPong, 42));
+  EXPECT_FALSE(w.ping(MessageType::kHello, 1)) << "only kPing and kPong carry a stamp";
+  auto frames = decode(w.pending(), 3);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].first, static_cast<uint8_t>(MessageType::kPing));
+  EXPECT_EQ(frames[0].second, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(read_ping(frames[0].second), 0x0102030405060708ull);
+  EXPECT_EQ(frames[1].first, static_cast<uint8_t>(MessageType::kPong));
+  EXPECT_EQ(read_ping(frames[1].second), 42u);
+  const std::vector<uint8_t> short_one(7, 0), long_one(9, 0);
+  EXPECT_FALSE(read_ping(short_one));
+  EXPECT_FALSE(read_ping(long_one));
+}
+
 TEST(WireTurnedAway, RoundTripAndLimits) {
   FrameWriter w(1 << 16);
   ASSERT_TRUE(w.turned_away(TurnAwayReason::kHandshakeFull, "too many\nconnections"));

@@ -195,6 +195,25 @@ TEST_F(ControlServerTest, UnknownFrameTypeIsSkipped) {
   EXPECT_EQ(routes.route_count(), 1u);
 }
 
+// A kPing comes back as a kPong with the same stamp; a stamp of the wrong
+// size is a bad payload.
+TEST_F(ControlServerTest, PingIsAnsweredWithItsStamp) {
+  UniqueFd c = connect_to(port);
+  wire::FrameWriter w(1 << 16);
+  w.hello(1);
+  w.ping(wire::MessageType::kPing, 0xfeedface12345678ull);
+  send_all(c.get(), w.pending());
+  auto frames = read_frames(c.get(), 2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1].first, static_cast<uint8_t>(wire::MessageType::kPong));
+  EXPECT_EQ(wire::read_ping(frames[1].second), 0xfeedface12345678ull);
+  const uint8_t bad[8 + 3] = {0x54, 0x43, wire::kVersion, static_cast<uint8_t>(wire::MessageType::kPing), 0, 0, 0, 3,
+                              1, 2, 3};
+  send_all(c.get(), bad);
+  EXPECT_TRUE(closed_by_server(c.get()));
+  EXPECT_EQ(server.counters().closed[static_cast<size_t>(CloseReason::kBadPayload)], 1u);
+}
+
 TEST_F(ControlServerTest, BadMagicClosesAndDropsRoutes) {
   UniqueFd c = connect_to(port);
   wire::FrameWriter w(1 << 16);

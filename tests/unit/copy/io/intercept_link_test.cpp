@@ -32,6 +32,7 @@ class FakeIntercept {
     std::vector<SessionKey> registered;
     std::vector<SessionKey> unregistered;
     size_t register_frames = 0;
+    size_t pings = 0;
   };
 
   explicit FakeIntercept(EventLoop& loop, uint16_t port = 0) : loop_(loop) {
@@ -102,6 +103,7 @@ class FakeIntercept {
   }
 
   bool auto_ack = true;
+  bool echo_pings = true;
   std::vector<std::unique_ptr<Peer>> peers;
 
  private:
@@ -140,6 +142,14 @@ class FakeIntercept {
           break;
         case wire::MessageType::kUnregister:
           wire::read_keys(f->payload, [&p](const SessionKey& k) { p.unregistered.push_back(k); });
+          break;
+        case wire::MessageType::kPing:
+          ++p.pings;
+          if (echo_pings) {
+            wire::FrameWriter w(64);
+            w.ping(wire::MessageType::kPong, wire::read_ping(f->payload).value_or(0));
+            send(p, w.pending());
+          }
           break;
         default: ADD_FAILURE() << "unexpected frame type " << int(f->type);
       }
@@ -303,6 +313,26 @@ TEST_F(InterceptLinkTest, RepliesReachTheHandlerAndUnknownFramesAreSkipped) {
   EXPECT_EQ(link.stats().replies_received, 3u);
   EXPECT_EQ(link.stats().unknown_frames, 1u);
   EXPECT_EQ(link.connections_up(), 1u);
+}
+
+// An up connection measures its round trip about once a second; a pong
+// from a stamp in the future (a broken peer) is not a sample.
+TEST_F(InterceptLinkTest, PingsMeasureTheRoundTrip) {
+  FakeIntercept fake(loop);
+  InterceptLink link(loop, log, {fake.endpoint()}, handler, fast(1));
+  ASSERT_TRUE(pump(link, [&] { return link.stats().rtt.count() == 1; }));
+  EXPECT_EQ(fake.peers[0]->pings, 1u);
+  EXPECT_GT(link.stats().rtt.sum(), 0.0);
+  EXPECT_LT(link.stats().rtt.sum(), 1.0);
+  pump(link, [] { return false; }, 300ms);
+  EXPECT_EQ(fake.peers[0]->pings, 1u) << "one a second, not one a turn";
+  wire::FrameWriter w(64);
+  w.ping(wire::MessageType::kPong, static_cast<uint64_t>((monotonic_now() + 1h).count()));
+  fake.send(*fake.peers[0], w.pending());
+  pump(link, [] { return false; }, 100ms);
+  EXPECT_EQ(link.stats().rtt.count(), 1u);
+  EXPECT_EQ(link.stats().unknown_frames, 0u);
+  ASSERT_TRUE(pump(link, [&] { return fake.peers[0]->pings == 2; }, 2s));
 }
 
 TEST_F(InterceptLinkTest, HelloAsksForTheReplyPrefixAndRepliesKeepIt) {
