@@ -6,10 +6,15 @@ documented_metrics.py REFERENCE SCRAPE...
 Every metric family in the scrapes (Prometheus text from --metrics) must
 have a row in REFERENCE (docs/counters.md) that names it in backticks, and
 every value of a `reason` label a scrape shows must be named in that row.
+Its HELP text must say more than its name: a daemon that gave a family no
+help text exports the name with spaces (`capture packets` for
+tcpcopy_capture_packets_total), which tells a reader nothing.
 Prints what is missing and exits 1, or prints the number of families.
 """
 import re
 import sys
+
+PLACEHOLDERS = set()  # families whose HELP is their own name
 
 def families(path):
     """{family: set of reason values} from one scrape."""
@@ -17,6 +22,12 @@ def families(path):
     declared = set()
     with open(path, encoding="utf-8") as f:
         for line in f:
+            if line.startswith("# HELP "):
+                _, _, name, *words = line.split()
+                placeholder = re.sub(r"^(tcpcopy|intercept)_", "", re.sub(r"_total$", "", name)).replace("_", " ")
+                if " ".join(words) == placeholder:
+                    PLACEHOLDERS.add(name)
+                continue
             if line.startswith("# TYPE "):
                 declared.add(line.split()[2])
                 out.setdefault(line.split()[2], set())
@@ -53,6 +64,7 @@ def main():
         for r in sorted(reasons):
             if f"`{r}`" not in row:
                 missing.append(f"{family}: reason {r} not named")
+    missing += [f"{name}: HELP is only its name" for name in sorted(PLACEHOLDERS)]
     if missing:
         print("\n".join(missing))
         sys.exit(1)
