@@ -1,5 +1,11 @@
 // A small epoll loop for the I/O shells. Handlers are registered per fd;
 // the loop wakes for I/O or at the earliest deadline a caller asks for.
+//
+// Each registration lives in a slot of its own whose address epoll carries,
+// so an event reaches the handler it was armed for: a handler that removes
+// another fd (or its own) mid-batch leaves a dead slot that the rest of the
+// batch skips, even when the fd number comes back at once with a new
+// handler. Dead slots are freed after the batch; handlers are never copied.
 #pragma once
 
 #include <sys/epoll.h>
@@ -7,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/unique_fd.h"
@@ -35,8 +43,16 @@ class EventLoop {
   uint64_t wait_failures() const { return wait_failures_; }
 
  private:
+  struct Slot {
+    Handler handler;
+    bool live = true;
+  };
+  void retire(std::unique_ptr<Slot> slot);
+
   UniqueFd epfd_;
-  std::unordered_map<int, Handler> handlers_;
+  std::unordered_map<int, std::unique_ptr<Slot>> slots_;
+  std::vector<std::unique_ptr<Slot>> retired_;  // removed during a batch
+  bool dispatching_ = false;
   uint64_t ctl_failures_ = 0;
   uint64_t wait_failures_ = 0;
 };

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
-#include <type_traits>
 
 namespace tc {
 
@@ -249,12 +248,7 @@ void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
   }
   // Even an immediate success goes through EPOLLOUT: one path for both.
   try {
-    // 16 bytes of captures stay inside std::function's own storage: the
-    // loop copies the handler on every event.
-    const auto i = static_cast<uint32_t>(ii), k = static_cast<uint32_t>(ci);
-    auto handler = [this, i, k](uint32_t events) { on_event(i, k, events); };
-    static_assert(sizeof(handler) <= 2 * sizeof(void*) && std::is_trivially_copyable_v<decltype(handler)>);
-    loop_.add(fd.get(), EPOLLOUT, handler);
+    loop_.add(fd.get(), EPOLLOUT, [this, ii, ci](uint32_t events) { on_event(ii, ci, events); });
   } catch (const std::system_error& e) {
     close(ii, ci, LinkFailure::kOther, e.what());
     return;
