@@ -30,7 +30,7 @@ struct PcapCaptureOptions {
   COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
           "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
   COUNTER(interface_drops, "capture_interface_drops", "", "Packets the interface dropped before libpcap saw them") \
-  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S), not replayed") \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
   COUNTER(dispatch_errors, "capture_dispatch_errors", "", "Failed reads of a libpcap capture (pcap_dispatch)") \
   REASONS(link_errors, "capture_link_errors", LinkError, 1, "Frames whose link-layer header could not be read, by reason")
 

@@ -38,7 +38,7 @@ struct PcapReplayOptions {
 #define TC_PCAP_REPLAY_COUNTERS(COUNTER, GAUGE, REASONS)                                             \
   COUNTER(packets, "capture_packets", "", "Packets the capture read (packet ring, raw sockets, libpcap or a file)") \
   COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
-  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S), not replayed") \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
   COUNTER(passes, "replay_passes", "", "Passes through the capture file finished (--repeat)")         \
   COUNTER(read_errors, "replay_read_errors", "", "Times the capture file could not be read to its end, or reopened") \
   REASONS(link_errors, "capture_link_errors", LinkError, 1, "Frames whose link-layer header could not be read, by reason")

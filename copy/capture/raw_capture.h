@@ -43,7 +43,7 @@ struct RawCaptureOptions {
   COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
   COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
           "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
-  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S), not replayed")
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed")
 
 struct RawCaptureStats {
   TC_COUNTER_FIELDS(TC_RAW_CAPTURE_COUNTERS)

@@ -55,7 +55,7 @@ struct RingCaptureOptions {
   COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
   COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
           "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
-  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S), not replayed") \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
   COUNTER(blocks, "capture_ring_blocks", "",                                                         \
           "Blocks of the packet ring handed over by the kernel (default capture); packets per block tell how much a wake-up carries")
 
