@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "common/counters.h"
 #include "common/link_layer.h"
 #include "common/unique_fd.h"
 
