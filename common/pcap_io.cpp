@@ -108,10 +108,6 @@ uint64_t LinkErrorCounters::total() const {
   return sum;
 }
 
-void LinkErrorCounters::report(CounterSink& sink, std::string_view name) const {
-  for (size_t i = 1; i < by_reason.size(); ++i) sink.counter(name, to_string(static_cast<LinkError>(i)), by_reason[i]);
-}
-
 LiveCaptureSet::LiveCaptureSet(const std::vector<std::string>& interfaces, const LiveCaptureConfig& config)
     : epoll_(epoll_create1(EPOLL_CLOEXEC)) {
   if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "common/counters.h"
 #include "common/link_layer.h"
 #include "common/unique_fd.h"
 
@@ -65,7 +64,6 @@ struct LinkErrorCounters {
   std::array<uint64_t, static_cast<size_t>(LinkError::kCount)> by_reason{};
   void add(LinkError e) { ++by_reason[static_cast<size_t>(e)]; }
   uint64_t total() const;
-  void report(CounterSink& sink, std::string_view name) const;
 };
 
 // Receives the IP packets of live captures.

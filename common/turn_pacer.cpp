@@ -36,8 +36,10 @@ TurnPacer::TurnPacer(std::chrono::microseconds wait, Sleeper sleeper) : wait_(wa
 
 void TurnPacer::end_of_turn(size_t handled) {
   if (handled < kMinBatch || wait_.count() <= 0) return;
-  ++sleeps_;
+  ++counters_.sleeps;
   sleeper_(wait_);
 }
+
+void TurnPacerCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_TURN_PACER_COUNTERS, sink); }
 
 }  // namespace tc

@@ -18,7 +18,18 @@
 #include <cstdint>
 #include <functional>
 
+#include "common/counters.h"
+
 namespace tc {
+
+#define TC_TURN_PACER_COUNTERS(COUNTER, GAUGE, REASONS) \
+  COUNTER(sleeps, "batch_waits", "", "Turns of the main loop after which it waited --batch-wait before the next")
+
+struct TurnPacerCounters {
+  TC_COUNTER_FIELDS(TC_TURN_PACER_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
 
 class TurnPacer {
  public:
@@ -36,12 +47,13 @@ class TurnPacer {
 
   static constexpr size_t kMinBatch = 2;
 
-  uint64_t sleeps() const { return sleeps_; }
+  uint64_t sleeps() const { return counters_.sleeps; }
+  void report(CounterSink& sink) const { counters_.report(sink); }
 
  private:
   std::chrono::microseconds wait_;
   Sleeper sleeper_;
-  uint64_t sleeps_ = 0;
+  TurnPacerCounters counters_;
 };
 
 }  // namespace tc

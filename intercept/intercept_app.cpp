@@ -203,7 +203,7 @@ void InterceptApp::report(CounterSink& sink) const {
   }
   routes_.report(sink);
   control_.report(sink);
-  sink.counter("batch_waits", "", pacer_.sleeps());
+  pacer_.report(sink);
 }
 
 void InterceptApp::log_counters(const char* label) {

@@ -5,7 +5,16 @@
 #include <cstdint>
 #include <span>
 
+#include "common/counters.h"
+#include "common/tcp_packet.h"
+
 namespace tc::intercept {
+
+// What every decider that routes replies counts; parse_errors starts at 1:
+// ParseError::kNone is no error.
+#define TC_REPLY_DECIDER_COUNTERS(COUNTER, GAUGE, REASONS)                                     \
+  COUNTER(passlisted, "passlisted", "", "Replies let through to -x/--passlist clients")        \
+  REASONS(parse_errors, "parse_errors", ParseError, 1, "Replies whose headers failed to parse, by reason")
 
 class PacketDecider {
  public:

@@ -11,11 +11,11 @@ ReplyDispatcher::ReplyDispatcher(std::vector<IpAddress> passlist, RouteTable& ro
 bool ReplyDispatcher::accept(std::span<const uint8_t> packet) {
   const ParseError err = TcpPacket::parse(packet, packet_, Extent::kHeadersOnly);
   if (err != ParseError::kNone) {
-    ++parse_errors_[static_cast<size_t>(err)];
+    ++counters_.parse_errors[static_cast<size_t>(err)];
     return false;
   }
   if (pass_listed(packet_.dst)) {
-    ++passed_;
+    ++counters_.passlisted;
     return true;
   }
   // The reply travels target -> client; the session key is as the target sees it.
@@ -29,10 +29,6 @@ bool ReplyDispatcher::pass_listed(const IpAddress& client) const {
   return std::find(passlist_.begin(), passlist_.end(), client) != passlist_.end();
 }
 
-void ReplyDispatcher::report(CounterSink& sink) const {
-  sink.counter("passlisted", "", passed_);
-  for (size_t i = 1; i < parse_errors_.size(); ++i)
-    sink.counter("parse_errors", to_string(static_cast<ParseError>(i)), parse_errors_[i]);
-}
+void DispatchCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_REPLY_DECIDER_COUNTERS, sink); }
 
 }  // namespace tc::intercept

@@ -19,6 +19,12 @@
 
 namespace tc::intercept {
 
+struct DispatchCounters {
+  TC_COUNTER_FIELDS(TC_REPLY_DECIDER_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
+
 class ReplyDispatcher : public PacketDecider {
  public:
   ReplyDispatcher(std::vector<IpAddress> passlist, RouteTable& routes, ReplySink& sink);
@@ -31,9 +37,9 @@ class ReplyDispatcher : public PacketDecider {
   // A reply a queue thread already parsed and found not pass-listed.
   void route(const SessionKey& key, const RoutedReply& reply) { routes_.on_reply(key, reply, now_, sink_); }
 
-  void report(CounterSink& sink) const;
-  uint64_t parse_errors(ParseError e) const { return parse_errors_[static_cast<size_t>(e)]; }
-  uint64_t passed() const { return passed_; }
+  void report(CounterSink& sink) const { counters_.report(sink); }
+  uint64_t parse_errors(ParseError e) const { return counters_.parse_errors[static_cast<size_t>(e)]; }
+  uint64_t passed() const { return counters_.passlisted; }
 
  private:
   bool pass_listed(const IpAddress& client) const;
@@ -43,8 +49,7 @@ class ReplyDispatcher : public PacketDecider {
   ReplySink& sink_;
   TimePoint now_{};
   TcpPacket packet_;
-  uint64_t passed_ = 0;
-  std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> parse_errors_{};
+  DispatchCounters counters_;
 };
 
 }  // namespace tc::intercept

@@ -96,12 +96,9 @@ void AnswerCapture::report(CounterSink& sink) const {
   socklen_t len = sizeof ks;
   // Reading the statistics resets them in the kernel: add them up here.
   if (getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0) stats_.kernel_drops += ks.tp_drops;
-  sink.help("answer_capture_packets", "Online answer packets captured for the comparison");
-  sink.counter("answer_capture_packets", "", stats_.packets);
-  sink.help("answer_capture_kernel_drops", "Online answer packets the kernel dropped for want of buffer");
-  sink.counter("answer_capture_kernel_drops", "", stats_.kernel_drops);
-  sink.help("answer_capture_receive_errors", "Failed reads of the answer capture socket");
-  sink.counter("answer_capture_receive_errors", "", stats_.receive_errors);
+  stats_.report(sink);
 }
+
+void AnswerCaptureStats::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_ANSWER_CAPTURE_COUNTERS, sink); }
 
 }  // namespace tc

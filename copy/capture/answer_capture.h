@@ -19,10 +19,18 @@
 
 namespace tc {
 
+// packets: delivered to the handler; kernel_drops: PACKET_STATISTICS;
+// receive_errors: recvmmsg failures other than EAGAIN.
+#define TC_ANSWER_CAPTURE_COUNTERS(COUNTER, GAUGE, REASONS)                                            \
+  COUNTER(packets, "answer_capture_packets", "", "Online answer packets captured for the comparison")   \
+  COUNTER(kernel_drops, "answer_capture_kernel_drops", "",                                              \
+          "Online answer packets the kernel dropped for want of buffer")                                \
+  COUNTER(receive_errors, "answer_capture_receive_errors", "", "Failed reads of the answer capture socket")
+
 struct AnswerCaptureStats {
-  uint64_t packets = 0;        // delivered to the handler
-  uint64_t kernel_drops = 0;   // PACKET_STATISTICS: lost for want of buffer
-  uint64_t receive_errors = 0; // recvmmsg failures other than EAGAIN
+  TC_COUNTER_FIELDS(TC_ANSWER_CAPTURE_COUNTERS)
+
+  void report(CounterSink& sink) const;
 };
 
 class AnswerCapture final : public CaptureSource {

@@ -37,16 +37,16 @@ void PcapCapture::on_ip_packet(std::span<const uint8_t> ip, bool cut) {
   handler_->on_packet(ip);
 }
 
-void PcapCapture::report(CounterSink& sink) const {
-  uint64_t ring_drops = 0, interface_drops = 0;
-  set_.kernel_drops(ring_drops, interface_drops);
-  sink.counter("capture_packets", "", stats_.packets);
-  sink.counter("capture_bytes", "", stats_.bytes);
-  sink.counter("capture_kernel_drops", "", ring_drops);
-  sink.counter("capture_interface_drops", "", interface_drops);
-  sink.counter("capture_truncated", "", stats_.truncated);
-  sink.counter("capture_dispatch_errors", "", set_.stats().dispatch_errors);
-  set_.stats().link_errors.report(sink, "capture_link_errors");
+PcapCaptureStats PcapCapture::stats() const {
+  PcapCaptureStats s = stats_;
+  set_.kernel_drops(s.kernel_drops, s.interface_drops);
+  s.dispatch_errors = set_.stats().dispatch_errors;
+  s.link_errors = set_.stats().link_errors.by_reason;
+  return s;
 }
+
+void PcapCapture::report(CounterSink& sink) const { stats().report(sink); }
+
+void PcapCaptureStats::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_PCAP_CAPTURE_COUNTERS, sink); }
 
 }  // namespace tc

@@ -21,10 +21,23 @@ struct PcapCaptureOptions {
   int buffer_bytes = 16 << 20;      // -B
 };
 
+// packets and bytes: IP packets delivered to the handler; truncated: cut
+// by the snap length, dropped. The drops, dispatch errors and link errors
+// are the capture set's, read when the stats are asked for.
+#define TC_PCAP_CAPTURE_COUNTERS(COUNTER, GAUGE, REASONS)                                            \
+  COUNTER(packets, "capture_packets", "", "Packets the capture read (packet ring, raw sockets, libpcap or a file)") \
+  COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
+  COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
+          "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
+  COUNTER(interface_drops, "capture_interface_drops", "", "Packets the interface dropped before libpcap saw them") \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
+  COUNTER(dispatch_errors, "capture_dispatch_errors", "", "Failed reads of a libpcap capture (pcap_dispatch)") \
+  REASONS(link_errors, "capture_link_errors", LinkError, 1, "Frames whose link-layer header could not be read, by reason")
+
 struct PcapCaptureStats {
-  uint64_t packets = 0;    // delivered to the handler
-  uint64_t bytes = 0;      // IP bytes delivered
-  uint64_t truncated = 0;  // cut by the snap length: dropped
+  TC_COUNTER_FIELDS(TC_PCAP_CAPTURE_COUNTERS)
+
+  void report(CounterSink& sink) const;
 };
 
 class PcapCapture final : public CaptureSource, private IpPacketSink {
@@ -40,7 +53,7 @@ class PcapCapture final : public CaptureSource, private IpPacketSink {
   size_t drain(PacketHandler& handler) override;
   void report(CounterSink& sink) const override;
 
-  const PcapCaptureStats& stats() const { return stats_; }
+  PcapCaptureStats stats() const;
   std::string describe() const { return set_.describe(); }
 
  private:

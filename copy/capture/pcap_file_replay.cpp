@@ -126,7 +126,7 @@ void PcapFileReplay::deliver(PacketHandler& handler) {
   std::span<const uint8_t> ip;
   const LinkError e = ip_packet(link_type_, std::span<const uint8_t>(pending_data_, h.caplen), ip);
   if (e != LinkError::kNone) {
-    stats_.link_errors.add(e);
+    ++stats_.link_errors[static_cast<size_t>(e)];
     return;
   }
   ++stats_.packets;
@@ -192,13 +192,8 @@ ReplayPosition PcapFileReplay::position() const {
   return p;
 }
 
-void PcapFileReplay::report(CounterSink& sink) const {
-  sink.counter("capture_packets", "", stats_.packets);
-  sink.counter("capture_bytes", "", stats_.bytes);
-  sink.counter("capture_truncated", "", stats_.truncated);
-  sink.counter("replay_passes", "", stats_.passes);
-  sink.counter("replay_read_errors", "", stats_.read_errors);
-  stats_.link_errors.report(sink, "capture_link_errors");
-}
+void PcapFileReplay::report(CounterSink& sink) const { stats_.report(sink); }
+
+void PcapReplayStats::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_PCAP_REPLAY_COUNTERS, sink); }
 
 }  // namespace tc

@@ -32,13 +32,21 @@ struct PcapReplayOptions {
   uint32_t repeat = 1;           // --repeat
 };
 
+// packets: IP packets delivered; truncated: cut when recorded, not
+// replayable; read_errors: the file could not be read to its end, or
+// reopened.
+#define TC_PCAP_REPLAY_COUNTERS(COUNTER, GAUGE, REASONS)                                             \
+  COUNTER(packets, "capture_packets", "", "Packets the capture read (packet ring, raw sockets, libpcap or a file)") \
+  COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
+  COUNTER(passes, "replay_passes", "", "Passes through the capture file finished (--repeat)")         \
+  COUNTER(read_errors, "replay_read_errors", "", "Times the capture file could not be read to its end, or reopened") \
+  REASONS(link_errors, "capture_link_errors", LinkError, 1, "Frames whose link-layer header could not be read, by reason")
+
 struct PcapReplayStats {
-  uint64_t packets = 0;     // IP packets delivered
-  uint64_t bytes = 0;
-  uint64_t truncated = 0;   // cut when recorded (snap length): not replayable
-  uint64_t passes = 0;      // passes finished
-  uint64_t read_errors = 0; // the file could not be read (to its end, or reopened)
-  LinkErrorCounters link_errors;
+  TC_COUNTER_FIELDS(TC_PCAP_REPLAY_COUNTERS)
+
+  void report(CounterSink& sink) const;
 };
 
 // Where a damaged file stopped the replay: the record read last, the byte

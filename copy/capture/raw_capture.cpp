@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "copy/capture/port_filter.h"
@@ -25,6 +26,27 @@ class SystemRecvOps final : public RecvOps {
 constexpr size_t kErrnoOther = RawCaptureStats{}.receive_errors.size() - 1;
 
 size_t errno_slot(int err) { return err > 0 && static_cast<size_t>(err) < kErrnoOther ? static_cast<size_t>(err) : kErrnoOther; }
+
+// The IPv6 socket's counters go by capture6_* instead of capture_*.
+class Capture6Names final : public CounterSink {
+ public:
+  explicit Capture6Names(CounterSink& out) : out_(out) {}
+  void counter(std::string_view name, std::string_view reason, uint64_t value) override {
+    out_.counter(rename(name), reason, value);
+  }
+  void gauge(std::string_view name, std::string_view reason, uint64_t value) override {
+    out_.gauge(rename(name), reason, value);
+  }
+  void help(std::string_view name, std::string_view text) override { out_.help(rename(name), text); }
+
+ private:
+  static std::string rename(std::string_view name) {
+    constexpr std::string_view kFrom = "capture_";
+    if (!name.starts_with(kFrom)) return std::string(name);
+    return "capture6_" + std::string(name.substr(kFrom.size()));
+  }
+  CounterSink& out_;
+};
 
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -181,15 +203,19 @@ size_t RawCapture::drain(PacketHandler& handler) {
 }
 
 void RawCapture::report(CounterSink& sink) const {
-  const std::string p = family_ == AF_INET6 ? "capture6_" : "capture_";
-  sink.counter(p + "packets", "", stats_.packets);
-  sink.counter(p + "bytes", "", stats_.bytes);
-  sink.counter(p + "kernel_drops", "", stats_.kernel_drops);
-  sink.counter(p + "truncated", "", stats_.truncated);
-  for (size_t e = 1; e < stats_.receive_errors.size(); ++e) {
-    if (stats_.receive_errors[e] == 0) continue;
+  if (family_ != AF_INET6) return stats_.report(sink);
+  Capture6Names v6(sink);
+  stats_.report(v6);
+}
+
+void RawCaptureStats::report(CounterSink& sink) const {
+  TC_COUNTER_REPORT(TC_RAW_CAPTURE_COUNTERS, sink);
+  // By errno, and only those that occurred: too many to list them all.
+  sink.help("capture_receive_errors", "Failed reads of a raw capture socket, by errno");
+  for (size_t e = 1; e < receive_errors.size(); ++e) {
+    if (receive_errors[e] == 0) continue;
     const char* name = e == kErrnoOther ? nullptr : strerrorname_np(static_cast<int>(e));
-    sink.counter(p + "receive_errors", name ? name : "other", stats_.receive_errors[e]);
+    sink.counter("capture_receive_errors", name ? name : "other", receive_errors[e]);
   }
 }
 

@@ -33,17 +33,25 @@ struct RawCaptureOptions {
   int family = AF_INET;
 };
 
+// packets and bytes: IP packets delivered to the handler. kernel_drops:
+// queue overflows reported by SO_RXQ_OVFL; while the queue is full the
+// kernel counts arrivals before the filter runs, so this is an upper bound
+// on lost matching packets. truncated: longer than a receive buffer,
+// dropped. The IPv6 socket reports them as capture6_*.
+#define TC_RAW_CAPTURE_COUNTERS(COUNTER, GAUGE, REASONS)                                             \
+  COUNTER(packets, "capture_packets", "", "Packets the capture read (packet ring, raw sockets, libpcap or a file)") \
+  COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
+  COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
+          "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed")
+
 struct RawCaptureStats {
-  uint64_t packets = 0;       // delivered to the handler
-  uint64_t bytes = 0;         // IP bytes delivered
-  // Queue overflows reported by SO_RXQ_OVFL. While the queue is full the
-  // kernel counts arrivals before the filter runs, so this is an upper
-  // bound on lost matching packets.
-  uint64_t kernel_drops = 0;
-  uint64_t truncated = 0;     // longer than a receive buffer: dropped
+  TC_COUNTER_FIELDS(TC_RAW_CAPTURE_COUNTERS)
   uint64_t receive_calls = 0;
   // recvmmsg failures other than EAGAIN, by errno (the last slot: others).
   std::array<uint64_t, 135> receive_errors{};
+
+  void report(CounterSink& sink) const;
 };
 
 class RawCapture final : public CaptureSource {

@@ -132,12 +132,12 @@ const RingCaptureStats& RingCapture::stats() const {
 
 void RingCapture::report(CounterSink& sink) const {
   read_kernel_stats();
-  sink.counter("capture_packets", "", stats_.packets);
-  sink.counter("capture_bytes", "", stats_.bytes);
-  sink.counter("capture_kernel_drops", "", stats_.kernel_drops);
-  sink.counter("capture_truncated", "", stats_.truncated);
-  sink.counter("capture_ring_blocks", "", stats_.blocks);
-  if (with_answers_) sink.counter("answer_capture_packets", "", stats_.answers);
+  stats_.report(sink, with_answers_);
+}
+
+void RingCaptureStats::report(CounterSink& sink, bool with_answers) const {
+  TC_COUNTER_REPORT(TC_RING_CAPTURE_COUNTERS, sink);
+  if (with_answers) TC_COUNTER_REPORT(TC_RING_ANSWER_COUNTERS, sink);
 }
 
 std::string RingCapture::describe() const {

@@ -48,13 +48,26 @@ struct RingCaptureOptions {
   unsigned block_timeout_ms = 2;
 };
 
+// kernel_drops: PACKET_STATISTICS, no room in the ring; truncated: cut by
+// the ring, not replayed.
+#define TC_RING_CAPTURE_COUNTERS(COUNTER, GAUGE, REASONS)                                            \
+  COUNTER(packets, "capture_packets", "", "Packets the capture read (packet ring, raw sockets, libpcap or a file)") \
+  COUNTER(bytes, "capture_bytes", "", "Bytes of those packets")                                      \
+  COUNTER(kernel_drops, "capture_kernel_drops", "",                                                  \
+          "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")  \
+  COUNTER(truncated, "capture_truncated", "", "Packets cut short by the snap length (-S, or a file's when it was recorded), not replayed") \
+  COUNTER(blocks, "capture_ring_blocks", "",                                                         \
+          "Blocks of the packet ring handed over by the kernel (default capture); packets per block tell how much a wake-up carries")
+
+// Only with --compare: online answers delivered to the answer handler.
+#define TC_RING_ANSWER_COUNTERS(COUNTER, GAUGE, REASONS) \
+  COUNTER(answers, "answer_capture_packets", "", "Online answer packets captured for the comparison")
+
 struct RingCaptureStats {
-  uint64_t packets = 0;       // delivered to the handler
-  uint64_t bytes = 0;
-  uint64_t kernel_drops = 0;  // PACKET_STATISTICS: no room in the ring
-  uint64_t truncated = 0;     // cut by the ring: not replayed
-  uint64_t blocks = 0;        // blocks handed over by the kernel
-  uint64_t answers = 0;       // online answers delivered to the answer handler
+  TC_COUNTER_FIELDS(TC_RING_CAPTURE_COUNTERS)
+  TC_COUNTER_FIELDS(TC_RING_ANSWER_COUNTERS)
+
+  void report(CounterSink& sink, bool with_answers) const;
 };
 
 class RingCapture final : public CaptureSource {

@@ -55,7 +55,7 @@ void Comparison::write_out(Output& out) {
     const ssize_t n = ::write(out.fd.get(), out.pending.data() + done, out.pending.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ++write_errors_;
+      ++counters_.write_errors;
       error_ = "cannot write " + out.path + ": " + std::strerror(errno) + "; lines dropped";
       break;
     }
@@ -68,7 +68,7 @@ void Comparison::write_report(const ReportLedger& ledger) {
   if (options_.report_file.empty()) return;
   std::string err;
   if (!write_report_file(options_.report_file, render_report(stats_, ledger), err)) {
-    ++write_errors_;
+    ++counters_.write_errors;
     error_ = err;
   }
 }
@@ -92,9 +92,10 @@ void Comparison::finish(const ReportLedger& ledger) {
 
 void Comparison::report(CounterSink& sink) const {
   tracker_.counters().report(sink);
-  sink.help("compare_write_errors", "Failed writes of the comparison files (their lines are lost)");
-  sink.counter("compare_write_errors", "", write_errors_);
+  counters_.report(sink);
 }
+
+void ComparisonCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_COMPARISON_COUNTERS, sink); }
 
 std::string Comparison::take_error() { return std::exchange(error_, std::string{}); }
 

@@ -19,6 +19,16 @@
 
 namespace tc::compare {
 
+// The comparison's own counters; the tracker's are in exchange_tracker.h.
+#define TC_COMPARISON_COUNTERS(COUNTER, GAUGE, REASONS) \
+  COUNTER(write_errors, "compare_write_errors", "", "Failed writes of the comparison files (their lines are lost)")
+
+struct ComparisonCounters {
+  TC_COUNTER_FIELDS(TC_COMPARISON_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
+
 class Comparison final : public ExchangeSink {
  public:
   // Opens (appends to) the JSON Lines files; throws std::system_error
@@ -59,7 +69,7 @@ class Comparison final : public ExchangeSink {
   Output differ_;
   Output all_;
   TimePoint next_report_{};
-  uint64_t write_errors_ = 0;
+  ComparisonCounters counters_;
   std::string error_;
 };
 

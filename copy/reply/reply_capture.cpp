@@ -68,19 +68,11 @@ ReplyCaptureCounters ReplyCapture::counters() const {
   c.bytes = bytes_;
   set_.kernel_drops(c.kernel_drops, c.interface_drops);
   c.dispatch_errors = set_.stats().dispatch_errors;
-  c.link_errors = set_.stats().link_errors;
+  c.link_errors = set_.stats().link_errors.by_reason;
   return c;
 }
 
-void ReplyCaptureCounters::report(CounterSink& sink) const {
-  // ring: the capture ring had no room; interface: the NIC dropped them.
-  sink.counter("reply_capture_replies", "", replies);
-  sink.counter("reply_capture_bytes", "", bytes);
-  sink.counter("reply_capture_kernel_drops", "", kernel_drops);
-  sink.counter("reply_capture_interface_drops", "", interface_drops);
-  sink.counter("reply_capture_dispatch_errors", "", dispatch_errors);
-  link_errors.report(sink, "reply_capture_link_errors");
-}
+void ReplyCaptureCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_REPLY_CAPTURE_COUNTERS, sink); }
 
 std::string ReplyCapture::describe() const {
   return "pcap on " + set_.describe() + ", filter '" + filter_ + "', snaplen " + std::to_string(snaplen_);

@@ -45,14 +45,23 @@ struct ReplyCaptureOptions {
   int buffer_bytes = 16 << 20;
 };
 
-// What the reply capture saw, for the counter line.
+// What the reply capture saw, for the counter line. bytes: the replies'
+// IP lengths as captured; kernel_drops: the ring was full (pcap_stats
+// ps_drop), summed over interfaces; interface_drops: ps_ifdrop.
+#define TC_REPLY_CAPTURE_COUNTERS(COUNTER, GAUGE, REASONS)                                            \
+  COUNTER(replies, "reply_capture_replies", "", "Target replies the reply capture handed to the engine") \
+  COUNTER(bytes, "reply_capture_bytes", "", "Bytes of those replies")                                 \
+  COUNTER(kernel_drops, "reply_capture_kernel_drops", "",                                             \
+          "Target replies the kernel dropped before the reply capture read them (a full ring)")       \
+  COUNTER(interface_drops, "reply_capture_interface_drops", "",                                       \
+          "Target replies the interface dropped before libpcap saw them")                             \
+  COUNTER(dispatch_errors, "reply_capture_dispatch_errors", "", "Failed reads of the reply capture (pcap_dispatch)") \
+  REASONS(link_errors, "reply_capture_link_errors", LinkError, 1,                                     \
+          "Frames of the reply capture whose link-layer header could not be read, by reason")
+
 struct ReplyCaptureCounters {
-  uint64_t replies = 0;          // handed to the engine
-  uint64_t bytes = 0;            // their IP lengths as captured
-  uint64_t kernel_drops = 0;     // ring full (pcap_stats ps_drop), summed over interfaces
-  uint64_t interface_drops = 0;  // dropped by the interface (ps_ifdrop)
-  uint64_t dispatch_errors = 0;
-  LinkErrorCounters link_errors; // frames whose link header could not be read
+  TC_COUNTER_FIELDS(TC_REPLY_CAPTURE_COUNTERS)
+
   void report(CounterSink& sink) const;
 };
 

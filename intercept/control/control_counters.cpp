@@ -7,4 +7,6 @@ TC_REASON_TO_STRING(RefuseReason, TC_REFUSE_REASONS)
 
 void ControlCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_CONTROL_COUNTERS, sink); }
 
+void ControlReadings::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_CONTROL_READINGS, sink); }
+
 }  // namespace tc::intercept

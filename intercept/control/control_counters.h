@@ -52,4 +52,15 @@ struct ControlCounters {
   void report(CounterSink& sink) const;
 };
 
+// Read from the open connections when reported.
+#define TC_CONTROL_READINGS(COUNTER, GAUGE, REASONS)                               \
+  GAUGE(connections, "control_connections", "", "Control connections open now")  \
+  GAUGE(buffer_bytes, "control_buffer_bytes", "", "Bytes the control connections' buffers hold allocated now")
+
+struct ControlReadings {
+  TC_COUNTER_FIELDS(TC_CONTROL_READINGS)
+
+  void report(CounterSink& sink) const;
+};
+
 }  // namespace tc::intercept

@@ -358,8 +358,10 @@ void ControlServer::close(ConnId id, CloseReason reason) {
 
 void ControlServer::report(CounterSink& sink) const {
   counters_.report(sink);
-  sink.gauge("control_connections", "", conns_.size());
-  sink.gauge("control_buffer_bytes", "", buffer_bytes());
+  ControlReadings r;
+  r.connections = conns_.size();
+  r.buffer_bytes = buffer_bytes();
+  r.report(sink);
 }
 
 size_t ControlServer::buffer_bytes() const {

@@ -14,27 +14,21 @@ namespace tc::intercept {
 bool HandoffDecider::accept(std::span<const uint8_t> packet) {
   const ParseError err = TcpPacket::parse(packet, packet_, Extent::kHeadersOnly);
   if (err != ParseError::kNone) {
-    ++parse_errors_[static_cast<size_t>(err)];
+    ++counters_.parse_errors[static_cast<size_t>(err)];
     return false;
   }
   if (std::find(passlist_.begin(), passlist_.end(), packet_.dst) != passlist_.end()) {
-    ++passed_;
+    ++counters_.passlisted;
     return true;
   }
   // The reply travels target -> client; the session key is as the target sees it.
   const SessionKey key{packet_.dst, packet_.src, packet_.dport, packet_.sport};
-  if (ring_.push(key, RoutedReply::of(packet_))) ++handed_off_;
-  else ++shed_;
+  if (ring_.push(key, RoutedReply::of(packet_))) ++counters_.handed_off;
+  else ++counters_.shed;
   return false;
 }
 
-void HandoffDecider::report(CounterSink& sink) const {
-  sink.counter("passlisted", "", passed_);
-  for (size_t i = 1; i < parse_errors_.size(); ++i)
-    sink.counter("parse_errors", to_string(static_cast<ParseError>(i)), parse_errors_[i]);
-  sink.counter("queue_handoffs", "", handed_off_);
-  sink.counter("queue_handoffs_shed", "", shed_);
-}
+void HandoffCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_HANDOFF_COUNTERS, sink); }
 
 namespace {
 

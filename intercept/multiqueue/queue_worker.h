@@ -25,6 +25,17 @@
 
 namespace tc::intercept {
 
+#define TC_HANDOFF_COUNTERS(COUNTER, GAUGE, REASONS)                                                    \
+  TC_REPLY_DECIDER_COUNTERS(COUNTER, GAUGE, REASONS)                                                    \
+  COUNTER(handed_off, "queue_handoffs", "", "Reply headers a queue thread handed to the main thread (--queue-balance)") \
+  COUNTER(shed, "queue_handoffs_shed", "", "Reply headers a queue thread dropped: the ring to the main thread was full")
+
+struct HandoffCounters {
+  TC_COUNTER_FIELDS(TC_HANDOFF_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
+
 // The queue thread's decision: parse, let pass-listed clients' replies
 // through, put the others' headers in the ring (dropped either way).
 class HandoffDecider final : public PacketDecider {
@@ -33,17 +44,14 @@ class HandoffDecider final : public PacketDecider {
 
   bool accept(std::span<const uint8_t> packet) override;
 
-  uint64_t handed_off() const { return handed_off_; }
-  void report(CounterSink& sink) const;
+  uint64_t handed_off() const { return counters_.handed_off; }
+  void report(CounterSink& sink) const { counters_.report(sink); }
 
  private:
   std::vector<IpAddress> passlist_;
   HeaderRing& ring_;
   TcpPacket packet_;
-  uint64_t handed_off_ = 0;
-  uint64_t shed_ = 0;
-  uint64_t passed_ = 0;
-  std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> parse_errors_{};
+  HandoffCounters counters_;
 };
 
 class QueueWorker {

@@ -12,7 +12,7 @@ NfqueueReplySource::NfqueueReplySource(uint16_t queue_num, uint32_t queue_maxlen
 
 void NfqueueReplySource::report(CounterSink& sink) const {
   source_.counters().report(sink);
-  sink.counter("dropped_during_setup", "", socket_.dropped_during_setup());
+  socket_.counters().report(sink);
   // The kernel's side of the queue: waiting packets and drops.
   if (const auto text = read_nfqueue_proc())
     report_queue_stats(find_queue(parse_nfqueue_proc(*text), queue_num_), sink);

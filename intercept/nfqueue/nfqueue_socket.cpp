@@ -111,7 +111,7 @@ void NfqueueSocket::request(std::span<const uint8_t> message, uint32_t seq, cons
                           [&](const nfq::QueueMessage& m) {
                             if (m.kind == nfq::QueueMessage::Kind::kPacket) {
                               drop_up_to = m.packet_id;
-                              ++dropped_during_setup_;
+                              ++counters_.dropped_during_setup;
                             } else if (m.kind == nfq::QueueMessage::Kind::kAck && m.seq == seq) {
                               result = m.error;
                             }
@@ -160,5 +160,7 @@ int NfqueueSocket::send(std::span<const uint8_t> messages) {
   if (mnl_socket_sendto(nl_.get(), messages.data(), messages.size()) < 0) return -errno;
   return 0;
 }
+
+void NfqueueSocketCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_NFQUEUE_SOCKET_COUNTERS, sink); }
 
 }  // namespace tc::intercept

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "common/counters.h"
 #include "intercept/nfqueue/queue_transport.h"
 
 struct mnl_socket;
@@ -22,6 +23,18 @@ struct MnlSocketCloser {
   void operator()(mnl_socket* s) const;
 };
 using MnlSocketPtr = std::unique_ptr<mnl_socket, MnlSocketCloser>;
+
+// Packets queued while the settings were still being applied; they were
+// dropped (verdict given) during construction.
+#define TC_NFQUEUE_SOCKET_COUNTERS(COUNTER, GAUGE, REASONS)  \
+  COUNTER(dropped_during_setup, "dropped_during_setup", "", \
+          "Packets the queue delivered while intercept was still configuring it, dropped")
+
+struct NfqueueSocketCounters {
+  TC_COUNTER_FIELDS(TC_NFQUEUE_SOCKET_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
 
 class NfqueueSocket : public QueueTransport {
  public:
@@ -34,9 +47,8 @@ class NfqueueSocket : public QueueTransport {
   int fd() const;
   // Receive buffer size the kernel granted (bytes, as getsockopt reports).
   int receive_buffer_bytes() const { return rcvbuf_bytes_; }
-  // Packets queued while the settings were still being applied; they were
-  // dropped (verdict given) during construction.
-  uint64_t dropped_during_setup() const { return dropped_during_setup_; }
+  uint64_t dropped_during_setup() const { return counters_.dropped_during_setup; }
+  const NfqueueSocketCounters& counters() const { return counters_; }
 
   int receive(std::span<ReceivedDatagram> slots) override;
   int send(std::span<const uint8_t> messages) override;
@@ -50,7 +62,7 @@ class NfqueueSocket : public QueueTransport {
   unsigned portid_ = 0;
   int rcvbuf_bytes_ = 0;
   bool has_net_admin_ = false;
-  uint64_t dropped_during_setup_ = 0;
+  NfqueueSocketCounters counters_;
   // recvmmsg bookkeeping, sized once for the largest batch asked for.
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;

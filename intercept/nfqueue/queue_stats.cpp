@@ -50,11 +50,9 @@ std::optional<std::string> read_nfqueue_proc() {
 }
 
 void report_queue_stats(const std::optional<NfqueueProcEntry>& entry, CounterSink& sink) {
-  if (!entry) return;
-  sink.gauge("nfqueue_waiting", "", entry->queue_total);
-  sink.counter("nfqueue_dropped", "queue_full", entry->queue_dropped);
-  sink.counter("nfqueue_dropped", "socket_full", entry->user_dropped);
-  sink.counter("nfqueue_packets", "", entry->id_sequence);
+  if (entry) NfqueueKernelCounters(*entry).report(sink);
 }
+
+void NfqueueKernelCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_NFQUEUE_KERNEL_COUNTERS, sink); }
 
 }  // namespace tc::intercept

@@ -37,8 +37,27 @@ std::optional<NfqueueProcEntry> find_queue(const std::vector<NfqueueProcEntry>& 
 // Reads the proc file; nullopt when it cannot be read (module not loaded).
 std::optional<std::string> read_nfqueue_proc();
 
-// The kernel's view of one queue as metrics: waiting (gauge), dropped and
-// user_dropped (counters), packets (id_sequence). Nothing when unbound.
+// The kernel's view of one queue as metrics, from its NfqueueProcEntry:
+// queue_total, queue_dropped, user_dropped and id_sequence.
+#define TC_NFQUEUE_KERNEL_COUNTERS(COUNTER, GAUGE, REASONS)                                           \
+  GAUGE(waiting, "nfqueue_waiting", "",                                                               \
+        "Packets waiting in the queue now, as the kernel reports (/proc/net/netfilter/nfnetlink_queue)") \
+  COUNTER(queue_full, "nfqueue_dropped", "queue_full", kNfqueueDroppedHelp)                           \
+  COUNTER(socket_full, "nfqueue_dropped", "socket_full", kNfqueueDroppedHelp)                         \
+  COUNTER(packets, "nfqueue_packets", "", "Packets queued since the queue was bound, as the kernel counts them")
+
+inline constexpr const char* kNfqueueDroppedHelp =
+    "Packets the kernel dropped: the queue was full (queue_full, raise -q) or intercept's socket was (socket_full)";
+
+struct NfqueueKernelCounters {
+  TC_COUNTER_FIELDS(TC_NFQUEUE_KERNEL_COUNTERS)
+
+  explicit NfqueueKernelCounters(const NfqueueProcEntry& e)
+      : waiting(e.queue_total), queue_full(e.queue_dropped), socket_full(e.user_dropped), packets(e.id_sequence) {}
+  void report(CounterSink& sink) const;
+};
+
+// Reports NfqueueKernelCounters; nothing when the queue is unbound.
 void report_queue_stats(const std::optional<NfqueueProcEntry>& entry, CounterSink& sink);
 
 }  // namespace tc::intercept

@@ -42,15 +42,18 @@ void PcapReplySource::on_ip_packet(std::span<const uint8_t> ip, bool) {
   decider_->accept(ip);
 }
 
-void PcapReplySource::report(CounterSink& sink) const {
-  uint64_t ring_drops = 0, interface_drops = 0;
-  set_.kernel_drops(ring_drops, interface_drops);
-  sink.counter("replies_captured", "", replies_);
-  sink.counter("capture_kernel_drops", "", ring_drops);
-  sink.counter("capture_interface_drops", "", interface_drops);
-  sink.counter("capture_dispatch_errors", "", set_.stats().dispatch_errors);
-  set_.stats().link_errors.report(sink, "capture_link_errors");
+PcapReplyCounters PcapReplySource::counters() const {
+  PcapReplyCounters c;
+  c.replies = replies_;
+  set_.kernel_drops(c.kernel_drops, c.interface_drops);
+  c.dispatch_errors = set_.stats().dispatch_errors;
+  c.link_errors = set_.stats().link_errors.by_reason;
+  return c;
 }
+
+void PcapReplySource::report(CounterSink& sink) const { counters().report(sink); }
+
+void PcapReplyCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_PCAP_REPLY_COUNTERS, sink); }
 
 std::string PcapReplySource::describe() const {
   return "pcap on " + set_.describe() + ", filter '" + filter_ + "', snaplen " + std::to_string(snaplen_);

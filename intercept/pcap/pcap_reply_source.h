@@ -23,6 +23,22 @@ struct PcapReplyOptions {
   int buffer_bytes = 16 << 20;          // -B
 };
 
+// replies: handed to the dispatcher. The drops, dispatch errors and link
+// errors are the capture set's, read when the counters are asked for.
+#define TC_PCAP_REPLY_COUNTERS(COUNTER, GAUGE, REASONS)                                               \
+  COUNTER(replies, "replies_captured", "", "Target replies the capture handed to the dispatcher (assistant mode)") \
+  COUNTER(kernel_drops, "capture_kernel_drops", "",                                                   \
+          "Packets the kernel dropped before the capture read them (a full socket buffer or ring)")   \
+  COUNTER(interface_drops, "capture_interface_drops", "", "Packets the interface dropped before libpcap saw them") \
+  COUNTER(dispatch_errors, "capture_dispatch_errors", "", "Failed reads of a libpcap capture (pcap_dispatch)") \
+  REASONS(link_errors, "capture_link_errors", LinkError, 1, "Frames whose link-layer header could not be read, by reason")
+
+struct PcapReplyCounters {
+  TC_COUNTER_FIELDS(TC_PCAP_REPLY_COUNTERS)
+
+  void report(CounterSink& sink) const;
+};
+
 class PcapReplySource final : public ReplySource, private IpPacketSink {
  public:
   // Opens every interface; throws std::runtime_error naming the one that
@@ -36,6 +52,7 @@ class PcapReplySource final : public ReplySource, private IpPacketSink {
 
   const std::string& filter() const { return filter_; }
   uint64_t replies() const { return replies_; }
+  PcapReplyCounters counters() const;
 
  private:
   void on_ip_packet(std::span<const uint8_t> ip, bool cut) override;

@@ -6,6 +6,8 @@ namespace tc::intercept {
 
 void RouteCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_ROUTE_COUNTERS, sink); }
 
+void RouteTableReadings::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_ROUTE_TABLE_READINGS, sink); }
+
 RouteTable::RouteTable(const Config& config)
     : route_timeout_(config.route_timeout),
       max_routes_(std::max<size_t>(config.max_routes, 1)),
@@ -97,11 +99,13 @@ void RouteTable::expire(TimePoint now) {
 
 void RouteTable::report(CounterSink& sink) const {
   counters_.report(sink);
-  sink.counter("parked_expired", "", parked_.expired());
-  sink.counter("parked_overflow", "", parked_.overflow());
-  sink.gauge("routes_active", "", routes_.size());
-  sink.gauge("parked_active", "", parked_.size());
-  sink.gauge("clients_active", "", clients_.size());
+  RouteTableReadings r;
+  r.parked_expired = parked_.expired();
+  r.parked_overflow = parked_.overflow();
+  r.routes_active = routes_.size();
+  r.parked_active = parked_.size();
+  r.clients_active = clients_.size();
+  r.report(sink);
 }
 
 ConnId RouteTable::pick_connection(Route& route) {

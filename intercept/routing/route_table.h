@@ -48,6 +48,20 @@ struct RouteCounters {
   void report(CounterSink& sink) const;
 };
 
+// Read from the park and the tables when reported.
+#define TC_ROUTE_TABLE_READINGS(COUNTER, GAUGE, REASONS)                                               \
+  COUNTER(parked_expired, "parked_expired", "", "Parked replies forgotten: their session was not registered in time") \
+  COUNTER(parked_overflow, "parked_overflow", "", "Parked replies dropped to make room for newer ones")  \
+  GAUGE(routes_active, "routes_active", "", "Sessions routed now")                                     \
+  GAUGE(parked_active, "parked_active", "", "Replies parked now")                                      \
+  GAUGE(clients_active, "clients_active", "", "tcpcopy instances connected now")
+
+struct RouteTableReadings {
+  TC_COUNTER_FIELDS(TC_ROUTE_TABLE_READINGS)
+
+  void report(CounterSink& sink) const;
+};
+
 class RouteTable {
  public:
   struct Config {

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/event_loop.h"
 #include "common/unique_fd.h"
+#include "tests/unit/common/help_check.h"
 
 namespace tc {
 namespace {
@@ -29,6 +30,18 @@ TEST(TurnPacer, SleepsOnlyAfterTurnsThatHandledABatch) {
   EXPECT_EQ(slept[0], microseconds(150));
   EXPECT_EQ(slept[1], microseconds(150));
   EXPECT_EQ(pacer.sleeps(), 2u);
+}
+
+TEST(TurnPacer, ReportsBatchWaitsWithHelp) {
+  TurnPacer pacer(microseconds(150), [](microseconds) {});
+  pacer.end_of_turn(TurnPacer::kMinBatch);
+  HelpCheck check;
+  pacer.report(check);
+  EXPECT_EQ(check.reported, 1u);
+  EXPECT_TRUE(check.without_help.empty());
+  CounterText text;
+  pacer.report(text);
+  EXPECT_EQ(text.line(), "batch_waits=1");
 }
 
 TEST(TurnPacer, ZeroWaitNeverSleeps) {

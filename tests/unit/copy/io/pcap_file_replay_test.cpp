@@ -267,8 +267,8 @@ TEST(PcapFileReplay, UnusableFramesAreCounted) {
   r.deliver_due(kStart + std::chrono::seconds(1), c);
   EXPECT_TRUE(r.finished());
   EXPECT_EQ(c.seqs.size(), 1u);
-  EXPECT_EQ(r.stats().link_errors.by_reason[static_cast<size_t>(LinkError::kNotIp)], 1u);
-  EXPECT_EQ(r.stats().link_errors.by_reason[static_cast<size_t>(LinkError::kTruncated)], 1u);
+  EXPECT_EQ(r.stats().link_errors[static_cast<size_t>(LinkError::kNotIp)], 1u);
+  EXPECT_EQ(r.stats().link_errors[static_cast<size_t>(LinkError::kTruncated)], 1u);
   EXPECT_EQ(r.stats().truncated, 1u);
   CounterText text;
   r.report(text);

@@ -151,6 +151,14 @@ TEST(RawCapture, KernelDropsFromRunningTotal) {
   EXPECT_NE(text.line().find("capture_kernel_drops="), std::string::npos);
 }
 
+TEST(RawCapture, TheIpv6SocketReportsUnderCapture6) {
+  FakeRecvOps ops;
+  RawCapture cap(UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)), ops, AF_INET6);
+  CounterText text;
+  cap.report(text);
+  EXPECT_EQ(text.line(true), "capture6_packets=0 capture6_bytes=0 capture6_kernel_drops=0 capture6_truncated=0");
+}
+
 TEST(RawCapture, ErrorsAreCountedAndEintrRetried) {
   FakeRecvOps ops;
   ops.script.push_back(EINTR);
