@@ -312,7 +312,7 @@ void NextHopFollower::on_neighbour(const nlmsghdr* nlh, bool removed, const Pend
     FollowedTarget& t = targets_[i];
     if (!t.route_known || t.ifindex != ifindex || t.next_hop() != *dst) continue;
     const std::optional<MacAddress> mac = usable ? lladdr : std::nullopt;
-    if (mac != t.mac) ++generation_;
+    if (mac != t.mac || state != t.neighbour_state) ++generation_;
     t.mac = mac;
     t.neighbour_state = state;
     const bool ours = answer && answer->ask == Ask::kNeighbour && answer->index == i;

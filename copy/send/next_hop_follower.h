@@ -75,7 +75,8 @@ class NextHopFollower {
   // Route, link and neighbour questions still unanswered (resolutions
   // asked of the kernel are not waited for).
   bool settled() const;
-  // Grows with every change of a target's route, MAC or interface.
+  // Grows with every change of a target's route, next hop (its MAC or
+  // its state) or interface.
   uint64_t generation() const { return generation_; }
 
  private:

@@ -1,5 +1,7 @@
 #include "copy/send/route_sender.h"
 
+#include <linux/neighbour.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -53,6 +55,7 @@ const char* to_string(FallbackReason r) {
     case FallbackReason::kNoEthernet: return "no_ethernet";
     case FallbackReason::kNoNeighbour: return "no_neighbour";
     case FallbackReason::kNoRing: return "no_ring";
+    case FallbackReason::kStaleNeighbour: return "stale_neighbour";
     case FallbackReason::kCount: break;
   }
   return "unknown";
@@ -145,6 +148,11 @@ void RouteSender::apply() {
       p.ring = r.sender.get();
       p.mac = t.mac.has_value();
       p.why = FallbackReason::kNoNeighbour;
+      // Frames from the ring do not tell the kernel the entry is in use: a
+      // copy through it makes the kernel confirm a stale entry, without
+      // the privilege NTF_USE needs once capabilities are dropped.
+      p.stale = p.mac && t.neighbour_state == NUD_STALE;
+      p.confirm = p.stale && (!paths_[i].stale || paths_[i].confirm);
     }
     // Only the target's own ring may send to it, and only to its MAC.
     for (Ring& r : rings_)
@@ -219,9 +227,15 @@ void RouteSender::commit(size_t len) {
   // Unknown or malformed destinations go to the raw sender, which refuses
   // and counts them.
   if (const size_t i = target_index(std::span<const uint8_t>(staging_.get(), len)); i != kNone) {
-    const Path& p = paths_[i];
-    if (p.ring && p.mac) out = p.ring;
-    else ++fallback_[static_cast<size_t>(p.why)];
+    Path& p = paths_[i];
+    if (p.ring && p.mac && p.confirm) {
+      p.confirm = false;
+      ++fallback_[static_cast<size_t>(FallbackReason::kStaleNeighbour)];
+    } else if (p.ring && p.mac) {
+      out = p.ring;
+    } else {
+      ++fallback_[static_cast<size_t>(p.why)];
+    }
   }
   const std::span<uint8_t> slot = out->acquire();
   std::memcpy(slot.data(), staging_.get(), std::min(len, slot.size()));

@@ -6,7 +6,8 @@
 // hop's MAC is not known yet, or where the ring cannot be opened, they go
 // through raw sockets and the kernel routes them (and resolves the
 // neighbour). A packet sent that way is counted by why:
-// send_fallback{no_route, no_ethernet, no_neighbour, no_ring}.
+// send_fallback{no_route, no_ethernet, no_neighbour, no_ring,
+// stale_neighbour}.
 #pragma once
 
 #include <array>
@@ -32,6 +33,9 @@ enum class FallbackReason : uint8_t {
   kNoEthernet,   // the route's interface has no Ethernet framing
   kNoNeighbour,  // the next hop's MAC is not known (yet): the kernel resolves it
   kNoRing,       // the interface's transmit ring could not be opened
+  // The next hop's entry went stale: one copy goes through the kernel, which
+  // then confirms the entry (or learns the neighbour's new MAC).
+  kStaleNeighbour,
   kCount
 };
 const char* to_string(FallbackReason r);
@@ -82,6 +86,8 @@ class RouteSender final : public PacketSender {
   struct Path {
     LinkSender* ring = nullptr;  // the target's interface's ring, if any
     bool mac = false;            // the ring knows the next hop's MAC
+    bool stale = false;          // the next hop's entry is stale
+    bool confirm = false;        // the next copy goes through the kernel
     FallbackReason why = FallbackReason::kNoRoute;
   };
   struct Ring {

@@ -149,21 +149,23 @@ struct World {
     }
   }
 
-  static void neighbour(nlmsghdr* nlh, int ifindex, const IpAddress& a, const MacAddress& m) {
+  static void neighbour(nlmsghdr* nlh, int ifindex, const IpAddress& a, const MacAddress& m,
+                        uint16_t state = NUD_REACHABLE) {
     nlh->nlmsg_type = RTM_NEWNEIGH;
     auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
     ndm->ndm_family = a.is_v4() ? AF_INET : AF_INET6;
     ndm->ndm_ifindex = ifindex;
-    ndm->ndm_state = NUD_REACHABLE;
+    ndm->ndm_state = state;
     put_ip(nlh, NDA_DST, a);
     mnl_attr_put(nlh, NDA_LLADDR, 6, m.bytes.data());
   }
 
   // A notification: the neighbour has a (new) MAC.
-  static void tell(NextHopFollower& f, int ifindex, const char* a, const MacAddress& m) {
+  static void tell(NextHopFollower& f, int ifindex, const char* a, const MacAddress& m,
+                   uint16_t state = NUD_REACHABLE) {
     Bytes b(512, 0);
     nlmsghdr* nlh = mnl_nlmsg_put_header(b.data());
-    neighbour(nlh, ifindex, ip(a), m);
+    neighbour(nlh, ifindex, ip(a), m, state);
     b.resize(nlh->nlmsg_len);
     f.on_datagram(b);
   }
@@ -279,6 +281,42 @@ TEST_F(RouteSenderTest, DevicesWithoutEthernetAndRingsThatFailUseRawSockets) {
   EXPECT_EQ(raw_->packets.size(), 4u);
 }
 
+TEST_F(RouteSenderTest, AStaleNeighbourGetsOneCopyThroughTheKernel) {
+  make({ip("10.0.0.2")});
+  world_.oif = {{"10.0.0.2", 3}};
+  world_.links = {{3, {"eth1", ARPHRD_ETHER}}};
+  world_.neighbours = {{"10.0.0.2", mac("02:00:00:00:00:0a")}};
+  sender_->follower().start();
+  settle();
+  send("10.0.0.2");
+  EXPECT_EQ(kernel_.frames.size(), 1u);
+  // The entry went stale: the next copy goes through the kernel (which
+  // then confirms the entry), the ones after it out the ring again.
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_STALE);
+  sender_->apply();
+  send("10.0.0.2");
+  send("10.0.0.2");
+  EXPECT_EQ(raw_->packets.size(), 1u);
+  EXPECT_EQ(kernel_.frames.size(), 2u);
+  EXPECT_EQ(sender_->fallbacks(FallbackReason::kStaleNeighbour), 1u);
+  // Still stale (another notification): no second copy through the kernel.
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_STALE);
+  sender_->apply();
+  send("10.0.0.2");
+  EXPECT_EQ(raw_->packets.size(), 1u);
+  // Probed by the kernel, confirmed, stale again later: one more.
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_PROBE);
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_REACHABLE);
+  sender_->apply();
+  send("10.0.0.2");
+  EXPECT_EQ(raw_->packets.size(), 1u);
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_STALE);
+  sender_->apply();
+  send("10.0.0.2");
+  EXPECT_EQ(raw_->packets.size(), 2u);
+  EXPECT_EQ(sender_->fallbacks(FallbackReason::kStaleNeighbour), 2u);
+}
+
 TEST_F(RouteSenderTest, ReportSumsTheSendersAndNamesEveryFallbackReason) {
   make({ip("10.0.0.2")});
   world_.oif = {{"10.0.0.2", 3}};
@@ -293,7 +331,7 @@ TEST_F(RouteSenderTest, ReportSumsTheSendersAndNamesEveryFallbackReason) {
   sender_->report(text);
   const std::string line = text.line(true);
   EXPECT_NE(line.find("send_packets=3"), std::string::npos) << line;
-  for (const char* r : {"no_route", "no_ethernet", "no_neighbour", "no_ring"})
+  for (const char* r : {"no_route", "no_ethernet", "no_neighbour", "no_ring", "stale_neighbour"})
     EXPECT_NE(line.find(std::string("send_fallback{") + r + "}"), std::string::npos) << r << " in " << line;
   EXPECT_NE(line.find("send_fallback{no_route}=1"), std::string::npos) << line;
   EXPECT_NE(line.find("send_ring_full=0"), std::string::npos) << line;
