@@ -171,6 +171,8 @@ void check_intercepts(const CopyOptions& o, Report& report, const InterceptProbe
   }
 }
 
+constexpr int kArphrdEther = 1;  // /sys/class/net/IF/type of an Ethernet interface
+
 // The route to each target, looked up once: -o's next hops use it too.
 struct TargetRoute {
   IpAddress addr;
@@ -180,6 +182,22 @@ struct TargetRoute {
 std::optional<int> interface_mtu(Host& host, const std::string& dev) {
   const auto text = host.read_file("/sys/class/net/" + dev + "/mtu");
   return text ? doctor::parse_sysctl_int(*text) : std::nullopt;
+}
+
+// The default send (no -o): a transmit ring on an Ethernet interface, raw
+// sockets on one without Ethernet framing (loopback, tunnels), said here.
+void note_send_path(const CopyOptions& o, Host& host, Report& report, const IpAddress& addr, const std::string& dev) {
+  if (!o.link.output_interface.empty()) return;
+  const auto text = host.read_file("/sys/class/net/" + dev + "/type");
+  const auto type = text ? doctor::parse_sysctl_int(*text) : std::nullopt;
+  if (!type) return;
+  const std::string check = "send path to target " + addr.to_string();
+  if (*type == kArphrdEther) {
+    report.ok(check, "transmit ring on " + dev + " once the next hop's MAC is known (raw sockets until then)");
+  } else {
+    report.info(check, dev + " has no Ethernet framing: copies to " + addr.to_string() +
+                           " go through raw sockets (counted in send_fallback{no_ethernet})");
+  }
 }
 
 std::vector<TargetRoute> check_targets(const CopyOptions& o, Host& host, Report& report) {
@@ -195,6 +213,7 @@ std::vector<TargetRoute> check_targets(const CopyOptions& o, Host& host, Report&
     if (!r) continue;
     if (r->type == "local" || r->dev == "lo") {
       report.info(check, addr.to_string() + " is an address of this host itself");
+      note_send_path(o, host, report, addr, "lo");
       continue;
     }
     std::string where = "packets leave through " + r->dev + (r->via.empty() ? "" : " via " + r->via);
@@ -207,6 +226,7 @@ std::vector<TargetRoute> check_targets(const CopyOptions& o, Host& host, Report&
     } else {
       report.ok(check, where + (mtu ? ", MTU " + std::to_string(*mtu) : std::string()));
     }
+    note_send_path(o, host, report, addr, r->dev);
     if (doctor::rp_filter(host, r->dev) == 1)
       report.info("rp_filter " + r->dev,
                   "strict here, which does not stop tcpcopy's packets (they leave this host); on the target the "

@@ -102,7 +102,7 @@ OptionTable copy_table() {
       {'H', "local-address", OptionArg::kRequired, "ADDR",
        "address that replaces loopback client addresses\n"
        "(without it, loopback clients are skipped)"},
-      option_heading("Link layer (without these, a packet ring captures and raw sockets send):"),
+      option_heading("Link layer (without these, a packet ring captures and a transmit ring\non the route to each target sends, raw sockets where it cannot):"),
       {'i', "interface", OptionArg::kRequired, "IF[,IF...]", "capture requests with libpcap on these interfaces"},
       {'F', "filter", OptionArg::kRequired, "EXPR",
        "BPF filter for -i or --pcap-file (default for -i:\n"

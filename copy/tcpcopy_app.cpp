@@ -15,6 +15,7 @@
 #include "copy/capture/ring_capture.h"
 #include "copy/send/link_sender.h"
 #include "copy/send/raw_sender.h"
+#include "copy/send/route_sender.h"
 
 namespace tc {
 
@@ -34,9 +35,10 @@ struct IoBackends {
 };
 
 // The one place that turns the flags into a capture source and a sender:
-// raw sockets by default, libpcap with -i, a packet socket's transmit ring
-// with -o, a capture file with --pcap-file.
-IoBackends make_backends(const CopyOptions& options) {
+// the packet ring by default, libpcap with -i, a capture file with
+// --pcap-file; a transmit ring on each target's route by default (raw
+// sockets where it cannot be), on one interface with -o.
+IoBackends make_backends(const CopyOptions& options, Logger& log) {
   std::vector<uint16_t> ports;
   std::vector<IpAddress> addresses;
   std::vector<IpAddress> targets;
@@ -122,11 +124,20 @@ IoBackends make_backends(const CopyOptions& options) {
       io.send_text += ", " + h.target.to_string() + " via " + h.mac.to_string();
     io.sender = std::move(sender);
   } else {
-    RawSenderOptions s;
-    s.targets = targets;
-    s.slot_size = options.engine.mtu;
-    io.sender = std::make_unique<RawSender>(s);
-    io.send_text = "raw sockets";
+    RouteSenderOptions r;
+    r.targets = targets;
+    r.slot_size = options.engine.mtu;
+    try {
+      auto sender = std::make_unique<RouteSender>(r, log);
+      io.send_text = sender->describe();
+      io.sender = std::move(sender);
+    } catch (const std::system_error& e) {
+      RawSenderOptions s;
+      s.targets = targets;
+      s.slot_size = options.engine.mtu;
+      io.sender = std::make_unique<RawSender>(s);
+      io.send_text = std::string("raw sockets (the route follower failed: ") + e.what() + ")";
+    }
   }
   return io;
 }
@@ -143,7 +154,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
         options.compare, std::chrono::duration_cast<Duration>(wall) - monotonic_now());
     tracker_ = &comparison_->tracker();
   }
-  IoBackends io = make_backends(options);
+  IoBackends io = make_backends(options, log_);
   captures_ = std::move(io.captures);
   answers_ = std::move(io.answers);
   if (io.ring_answers) io.ring_answers->deliver_answers_to(answer_handler_);
@@ -167,6 +178,9 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     // A full sender sends before the end of the turn; registrations go first.
     sender_->set_before_send([this] { link_->flush(); });
   }
+
+  // The default sender follows routes and neighbours on a socket of its own.
+  if (const int fd = sender_->event_fd(); fd >= 0) loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); });
 
   for (auto& source : captures_) {
     CaptureSource* c = source.get();

@@ -104,6 +104,7 @@ size_t interface_mtu(int fd, const std::string& interface) {
 
 std::vector<LinkSender::NextHop> resolve_next_hops(const LinkSenderOptions& o) {
   std::vector<LinkSender::NextHop> hops;
+  if (o.follow) return hops;
   if (o.next_hop) {
     for (const IpAddress& t : o.targets) hops.push_back({t, *o.next_hop});
     return hops;
@@ -318,6 +319,17 @@ size_t LinkSender::flush() {
   first_ = (first_ + sent) % ring_.frames;
   queued_ = 0;
   return sent;
+}
+
+void LinkSender::set_next_hop(const IpAddress& target, std::optional<MacAddress> mac) {
+  const auto it = std::find_if(next_hops_.begin(), next_hops_.end(), [&](const NextHop& h) { return h.target == target; });
+  if (!mac) {
+    if (it != next_hops_.end()) next_hops_.erase(it);
+  } else if (it != next_hops_.end()) {
+    it->mac = *mac;
+  } else {
+    next_hops_.push_back({target, *mac});
+  }
 }
 
 void LinkSender::report(CounterSink& sink) const {

@@ -36,6 +36,9 @@ struct LinkSenderOptions {
   // --dst-mac: the next hop of every target. Without it each target's MAC
   // is looked up in /proc/net/arp on `interface` at start-up (IPv4 only).
   std::optional<MacAddress> next_hop;
+  // The default sender's rings: no next hop at start; set_next_hop() gives
+  // each as the kernel's neighbour table does.
+  bool follow = false;
   size_t slot_size = 1500;               // IP bytes per packet (the MTU)
   size_t batch = 64;                     // packets queued before a send
   size_t ring_frames = 512;              // frames in the transmit ring
@@ -109,6 +112,12 @@ class LinkSender final : public PacketSender {
   size_t flush() override;
   void set_before_send(std::function<void()> hook) override { before_send_ = std::move(hook); }
   void report(CounterSink& sink) const override;
+
+  // Where frames to `target` go from now on; nullopt: nowhere (a packet
+  // to it is refused). Not on the data path: the neighbour table changed.
+  void set_next_hop(const IpAddress& target, std::optional<MacAddress> mac);
+  // The interface's MAC changed.
+  void set_source_mac(const MacAddress& mac) { source_ = mac; }
 
   size_t queued() const { return queued_; }
   size_t slot_size() const { return slot_size_; }

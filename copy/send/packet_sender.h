@@ -20,6 +20,10 @@ class PacketSender : public PacketOutput {
   // every buffer is queued.
   virtual void set_before_send(std::function<void()> hook) = 0;
   virtual void report(CounterSink& sink) const = 0;
+  // A descriptor the event loop polls for the sender (the default sender
+  // follows routes and neighbours on it), or -1; on_readable() when it is.
+  virtual int event_fd() const { return -1; }
+  virtual void on_readable() {}
 };
 
 }  // namespace tc

@@ -162,6 +162,28 @@ InterceptProber always(InterceptProbe::Outcome o) {
   };
 }
 
+TEST(CopyDoctor, TheDefaultSendPathOfEachTarget) {
+  FakeHost h = ready_host();
+  h.files["/sys/class/net/eth1/type"] = "1\n";
+  auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
+  const auto* ring = doctor::find_check(r, "send path to target 10.0.0.2");
+  ASSERT_TRUE(ring) << r.text("tcpcopy");
+  EXPECT_EQ(ring->severity, Severity::kOk);
+  EXPECT_NE(ring->detail.find("transmit ring on eth1"), std::string::npos) << ring->detail;
+  // A tunnel (wg0: ARPHRD_NONE) is no Ethernet: raw sockets, as a note.
+  h.answer("ip route get 10.0.0.2", 0, "10.0.0.2 dev wg0 src 10.0.0.1 uid 0 \n    cache \n");
+  h.files["/sys/class/net/wg0/type"] = "65534\n";
+  h.files["/sys/class/net/wg0/mtu"] = "1500\n";
+  h.rp_filter("wg0", 0);
+  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
+  const auto* raw = doctor::find_check(r, "send path to target 10.0.0.2");
+  ASSERT_TRUE(raw) << r.text("tcpcopy");
+  EXPECT_EQ(raw->severity, Severity::kInfo);
+  EXPECT_EQ(raw->detail, "wg0 has no Ethernet framing: copies to 10.0.0.2 go through raw sockets "
+                         "(counted in send_fallback{no_ethernet})");
+  EXPECT_EQ(r.exit_status(), 0) << r.text("tcpcopy");
+}
+
 TEST(CopyDoctor, ReadyHost) {
   FakeHost h = ready_host();
   const auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
