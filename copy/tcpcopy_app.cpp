@@ -440,7 +440,10 @@ int TcpcopyApp::exit_status() const {
 
 void TcpcopyApp::report(CounterSink& sink) const {
   engine_->counters().report(sink);
+  sink.help("sessions_active", "Sessions in the table now (copies included)");
   sink.gauge("sessions_active", "", engine_->active_sessions());
+  sink.help("buffered_segments",
+            "Segments of captured payload held now (512 bytes each), waiting for the target to acknowledge them");
   sink.gauge("buffered_segments", "", engine_->buffered_segments());
   for (const auto& c : captures_) c->report(sink);
   if (answers_) answers_->report(sink);
@@ -448,7 +451,7 @@ void TcpcopyApp::report(CounterSink& sink) const {
   sender_->report(sink);
   if (link_) link_->report(sink);
   if (reply_capture_) reply_capture_->report(sink);
-  sink.counter("batch_waits", "", pacer_.sleeps());
+  pacer_.report(sink);
 }
 
 std::string TcpcopyApp::counters_line(bool include_zero) const {

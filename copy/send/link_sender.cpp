@@ -333,11 +333,10 @@ void LinkSender::set_next_hop(const IpAddress& target, std::optional<MacAddress>
 }
 
 void LinkSender::report(CounterSink& sink) const {
-  sink.counter("send_packets", "", stats_.packets_sent);
-  sink.counter("send_bytes", "", stats_.bytes_sent);
-  sink.counter("send_refused_destination", "", stats_.refused_destination);
-  sink.counter("send_malformed", "", stats_.malformed);
+  stats_.report_sent(sink);
+  sink.help("send_ring_full", kRingFullHelp);
   sink.counter("send_ring_full", "", stats_.ring_full);
+  sink.help("send_dropped", "Frames of the transmit ring dropped because the device refused the send, by errno");
   for (size_t e = 1; e < LinkSenderStats::kErrnoSlots; ++e)
     if (stats_.dropped[e]) sink.counter("send_dropped", errno_label(e), stats_.dropped[e]);
 }

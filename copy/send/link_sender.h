@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/counters.h"
 #include "common/ip_address.h"
 #include "common/mac_address.h"
 #include "common/unique_fd.h"
@@ -47,11 +48,9 @@ struct LinkSenderOptions {
 struct LinkSenderStats {
   static constexpr size_t kErrnoSlots = 135;  // errno values; the last slot: others
 
-  uint64_t packets_sent = 0;
-  uint64_t bytes_sent = 0;           // frame bytes
-  uint64_t refused_destination = 0;  // not a configured target: never sent
-  uint64_t malformed = 0;            // not a whole IPv4/IPv6 header, or longer than a slot
-  uint64_t ring_full = 0;            // every frame still in flight: the packet is dropped
+  TC_COUNTER_FIELDS(TC_SEND_COUNTERS)  // bytes_sent: frame bytes
+  void report_sent(CounterSink& sink) const { TC_COUNTER_REPORT(TC_SEND_COUNTERS, sink); }
+  uint64_t ring_full = 0;              // every frame still in flight: the packet is dropped
   // A send that failed (ENOBUFS, ENETDOWN, EMSGSIZE, ...) drops the frames
   // it had not handed to the device yet; counted by errno.
   std::array<uint64_t, kErrnoSlots> dropped{};

@@ -11,6 +11,21 @@
 
 namespace tc {
 
+// The counters every sender reports alike (raw sockets, transmit rings);
+// a sender's stats hold TC_COUNTER_FIELDS(TC_SEND_COUNTERS).
+#define TC_SEND_COUNTERS(COUNTER, GAUGE, REASONS)                                                              \
+  COUNTER(packets_sent, "send_packets", "", "Packets the sender handed to the kernel")                         \
+  COUNTER(bytes_sent, "send_bytes", "", "Bytes of those packets")                                              \
+  COUNTER(refused_destination, "send_refused_destination", "",                                                 \
+          "Packets to an address that is no -x target: refused, never sent")                                   \
+  COUNTER(malformed, "send_malformed", "",                                                                     \
+          "Packets the sender could not read a destination from, or too large for a send slot: not sent")
+
+// Reported by every transmit ring, and by the default sender before its
+// first ring opens.
+inline constexpr const char* kRingFullHelp =
+    "Copies dropped because every frame of the transmit ring was still held by the device";
+
 class PacketSender : public PacketOutput {
  public:
   // Sends every queued packet. Returns the number sent; the rest were

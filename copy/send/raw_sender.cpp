@@ -189,10 +189,10 @@ void RawSender::send_run(size_t begin, size_t end, int fd) {
 }
 
 void RawSender::report(CounterSink& sink) const {
-  sink.counter("send_packets", "", stats_.packets_sent);
-  sink.counter("send_bytes", "", stats_.bytes_sent);
-  sink.counter("send_refused_destination", "", stats_.refused_destination);
-  sink.counter("send_malformed", "", stats_.malformed);
+  stats_.report_sent(sink);
+  // Labelled by errno, and only the ones that happened.
+  sink.help("send_errors", "Packets the raw sockets could not send, by errno");
+  sink.help("send_dropped_full", "Packets dropped because the raw socket or the device queue was full");
   for (size_t e = 1; e < RawSenderStats::kErrnoSlots; ++e) {
     if (stats_.send_errors[e]) sink.counter("send_errors", errno_label(e), stats_.send_errors[e]);
     if (stats_.dropped_full[e]) sink.counter("send_dropped_full", errno_label(e), stats_.dropped_full[e]);

@@ -39,11 +39,9 @@ struct RawSenderOptions {
 struct RawSenderStats {
   static constexpr size_t kErrnoSlots = 135;  // errno values; the last slot: others
 
-  uint64_t packets_sent = 0;
-  uint64_t bytes_sent = 0;
+  TC_COUNTER_FIELDS(TC_SEND_COUNTERS)
   uint64_t send_calls = 0;           // sendmmsg calls
-  uint64_t refused_destination = 0;  // not a configured target: never sent
-  uint64_t malformed = 0;            // not a whole IPv4/IPv6 header, or longer than a slot
+  void report_sent(CounterSink& sink) const { TC_COUNTER_REPORT(TC_SEND_COUNTERS, sink); }
   std::array<uint64_t, kErrnoSlots> send_errors{};   // by errno; the packet is skipped
   std::array<uint64_t, kErrnoSlots> dropped_full{};  // EAGAIN/ENOBUFS; the rest of the batch is dropped
 

@@ -29,11 +29,18 @@ class SummingSink final : public CounterSink {
       }
     rows_.emplace_back(std::string(name), std::string(reason), value);
   }
+  void help(std::string_view name, std::string_view text) override {
+    for (const auto& [n, t] : help_)
+      if (n == name) return;
+    help_.emplace_back(std::string(name), std::string(text));
+  }
   void replay(CounterSink& sink) const {
+    for (const auto& [n, t] : help_) sink.help(n, t);
     for (const auto& [n, r, v] : rows_) sink.counter(n, r, v);
   }
 
  private:
+  std::vector<std::pair<std::string, std::string>> help_;
   std::vector<std::tuple<std::string, std::string, uint64_t>> rows_;
 };
 
@@ -263,9 +270,13 @@ void RouteSender::report(CounterSink& sink) const {
     if (r.sender) r.sender->report(sum);
   // A ring reports its own counters even before its first send: the same
   // set whether or not a ring is in use.
-  if (std::none_of(rings_.begin(), rings_.end(), [](const Ring& r) { return r.sender != nullptr; }))
+  if (std::none_of(rings_.begin(), rings_.end(), [](const Ring& r) { return r.sender != nullptr; })) {
+    sum.help("send_ring_full", kRingFullHelp);
     sum.counter("send_ring_full", "", 0);
+  }
   sum.replay(sink);
+  sink.help("send_fallback",
+            "Copies of the default send that went through raw sockets instead of a transmit ring, by reason");
   for (size_t r = 0; r < fallback_.size(); ++r)
     sink.counter("send_fallback", to_string(static_cast<FallbackReason>(r)), fallback_[r]);
 }
