@@ -3,8 +3,8 @@
 # (client -> online -> target), driven by wrk (keep-alive, and one
 # connection per request) and by redis-benchmark (pipelined on 50
 # connections; and serial: one connection, each command after the answer to
-# the one before). tcpcopy captures with its packet ring and sends with raw
-# sockets (its defaults); in a workload named with "-link" (keepalive-link and
+# the one before). tcpcopy captures with its packet ring and sends from a
+# transmit ring on each target's route (its defaults); in a workload named with "-link" (keepalive-link and
 # close-link run by default too) it captures with libpcap on the
 # client-side interface and sends frames from its transmit ring on the
 # target-side one (-i, -o). In a workload named with "-arch1"
