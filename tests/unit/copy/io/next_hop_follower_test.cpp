@@ -1,6 +1,7 @@
 // NextHopFollower against a fake rtnetlink: the tests play the kernel's
 // answers and notifications, message by message, and read the requests.
 #include "copy/send/next_hop_follower.h"
+#include "netlink_attr.h"
 
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
@@ -23,22 +24,7 @@ constexpr uint32_t kPort = 4242;
 IpAddress ip(const char* s) { return *IpAddress::parse(s); }
 MacAddress mac(const char* s) { return *MacAddress::parse(s); }
 
-struct Found {
-  uint16_t type;
-  const nlattr* attr = nullptr;
-};
-
-int find_cb(const nlattr* a, void* data) {
-  auto* f = static_cast<Found*>(data);
-  if (mnl_attr_get_type(a) == f->type) f->attr = a;
-  return MNL_CB_OK;
-}
-
-const nlattr* find_attr(const nlmsghdr* nlh, size_t header, uint16_t type) {
-  Found f{type};
-  mnl_attr_parse(nlh, static_cast<unsigned>(header), find_cb, &f);
-  return f.attr;
-}
+using test::find_attr;
 
 // What a request asks.
 struct Request {

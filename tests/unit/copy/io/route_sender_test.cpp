@@ -19,6 +19,7 @@
 
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
+#include "netlink_attr.h"
 
 namespace tc {
 namespace {
@@ -63,22 +64,7 @@ class TakeAll final : public RingOps {
   size_t count_, size_;
 };
 
-struct Found {
-  uint16_t type;
-  const nlattr* attr = nullptr;
-};
-
-int find_cb(const nlattr* a, void* data) {
-  auto* f = static_cast<Found*>(data);
-  if (mnl_attr_get_type(a) == f->type) f->attr = a;
-  return MNL_CB_OK;
-}
-
-const nlattr* find_attr(const nlmsghdr* nlh, size_t header, uint16_t type) {
-  Found f{type};
-  mnl_attr_parse(nlh, static_cast<unsigned>(header), find_cb, &f);
-  return f.attr;
-}
+using test::find_attr;
 
 Bytes packet_to(const char* dst) {
   TcpSegmentSpec s;
