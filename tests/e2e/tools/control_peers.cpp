@@ -5,13 +5,16 @@
 //
 //   control_peers --dst 10.77.2.2 [--port 36524] [--src 10.77.2.9]
 //                 --count N [--hello [--register K]] [--seconds S]
-//                 [--max-connects M]
+//                 [--max-connects M] [--in-flight W]
 //
 //   without --hello  N silent peers: connect, say nothing; each one the
 //                    server closes is opened again at once, until --seconds
 //   with --hello     N peers that complete the handshake (no secret) and
 //                    stay idle until --seconds, then all close together;
-//                    --register K: each registers K sessions after its hello
+//                    --register K: each registers K sessions after its hello;
+//                    --in-flight W: at most W peers wait for their HelloAck
+//                    at a time, the next one connects when one is acked (a
+//                    steady arrival instead of one burst)
 //
 // Prints one line of totals: connects, closed_by_server, turned_away (a
 // kTurnedAway frame came before the close), acked (HelloAck received).
@@ -56,6 +59,7 @@ struct Args {
   size_t register_keys = 0;
   double seconds = 5;
   size_t max_connects = 100000;
+  size_t in_flight = 0;  // 0: no limit
 };
 
 Args parse(int argc, char** argv) {
@@ -87,6 +91,8 @@ Args parse(int argc, char** argv) {
       a.register_keys = std::strtoul(v, nullptr, 10);
     } else if (arg == "--max-connects") {
       a.max_connects = std::strtoul(v, nullptr, 10);
+    } else if (arg == "--in-flight") {
+      a.in_flight = std::strtoul(v, nullptr, 10);
     } else {
       usage(("unknown option " + arg).c_str());
     }
@@ -174,10 +180,19 @@ int main(int argc, char** argv) {
   const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds));
   std::vector<Peer> peers(a.count);
   Totals t;
-  for (Peer& p : peers) {
-    if (t.connects >= a.max_connects || Clock::now() >= end) break;
-    open_peer(a, p, t);
-  }
+  size_t next = 0;  // the next peer to open the first time
+  // Opens peers in order while the in-flight limit allows.
+  auto open_more = [&] {
+    while (next < peers.size() && t.connects < a.max_connects && Clock::now() < end) {
+      if (a.hello && a.in_flight > 0) {
+        const auto waiting = std::count_if(peers.begin(), peers.begin() + static_cast<std::ptrdiff_t>(next),
+                                           [](const Peer& p) { return p.fd && !p.acked; });
+        if (static_cast<size_t>(waiting) >= a.in_flight) return;
+      }
+      open_peer(a, peers[next++], t);
+    }
+  };
+  open_more();
   while (Clock::now() < end) {
     std::vector<pollfd> pfds;
     for (const Peer& p : peers) pfds.push_back(pollfd{p.fd.get(), POLLIN, 0});
@@ -188,6 +203,7 @@ int main(int argc, char** argv) {
       // Silent peers come back at once, as a flood refilling the slots would.
       if (!a.hello && t.connects < a.max_connects && Clock::now() < end) open_peer(a, p, t);
     }
+    open_more();
   }
   std::printf("connects=%zu closed_by_server=%zu turned_away=%zu acked=%zu connect_errors=%zu\n", t.connects, t.closed,
               t.turned_away, t.acked, t.connect_errors);
