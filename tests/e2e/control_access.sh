@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Who may talk to intercept. intercept runs with --allow (only the online
+# Who may talk to intercept. Without --allow and --secret-file it serves
+# loopback only. Then intercept runs with --allow (only the online
 # server's address) and --secret-file:
 #  - secret files others may read are refused by both daemons (status 2,
 #    nothing opened);
@@ -41,6 +42,19 @@ for f in refused-i.log refused-i.pid refused-t.log refused-t.pid; do
 done
 queue_bound && fail "the queue was bound although intercept refused its command line"
 log "world-readable secret file: both daemons exit 2, naming it, and open nothing"
+
+# Closed by default: without --allow and --secret-file, intercept listens
+# on loopback only and says so; the online host cannot connect.
+bg intercept "$NS_TARGET" "$INTERCEPT_BIN" --mode=nfqueue --queue-num "$QUEUE_NUM" \
+  -l "$E2E_TMP/default.log" --log-level info
+wait_until 10 "intercept to listen on loopback" port_listening "$NS_TARGET" 127.0.0.1 "$CONTROL_PORT"
+port_listening "$NS_TARGET" "$TARGET_ADDR" "$CONTROL_PORT" && fail "intercept without --allow or --secret-file listens on $TARGET_ADDR"
+if in_online timeout 3 bash -c "exec 3<>/dev/tcp/$TARGET_ADDR/$CONTROL_PORT" 2>/dev/null; then
+  fail "the online host connected to an intercept started without --allow or --secret-file"
+fi
+grep -q "listening on loopback only" "$E2E_TMP/default.log" || fail "intercept does not say it serves loopback only"
+stop intercept 15 || fail "intercept started without --allow did not stop cleanly"
+log "no --allow, no --secret-file: intercept listens on loopback only, the online host is refused"
 
 start_intercept --allow "$ONLINE_TGT_SIDE/32" --secret-file "$E2E_TMP/good.key"
 
