@@ -90,6 +90,9 @@ ParseResult OptionTable::parse(int argc, char* const argv[], const Apply& apply)
     r.error = std::move(msg);
     return r;
   };
+  // No words at all (argc 0, as execve allows): nothing to walk, and getopt
+  // must not see a null argv.
+  if (argc <= 0 || argv == nullptr) return r;
   // getopt keeps its state in globals; optind = 0 makes glibc start afresh
   // so a parser can run more than once (tests do).
   optind = 0;
