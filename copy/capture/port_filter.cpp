@@ -1,5 +1,7 @@
 #include "copy/capture/port_filter.h"
 
+#include <linux/if_packet.h>
+
 #include <algorithm>
 
 namespace tc {
@@ -209,5 +211,28 @@ std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std:
 }
 
 std::vector<sock_filter> build_reject_all_filter() { return {stmt(kRet, 0)}; }
+
+std::vector<sock_filter> build_fanout_program(uint16_t members) {
+  constexpr uint32_t kNet = static_cast<uint32_t>(SKF_NET_OFF);
+  constexpr uint32_t kProtocol = static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL);
+  constexpr uint32_t kPktType = static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE);
+  // Jump offsets count from the next instruction; the layout is fixed.
+  return {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kProtocol),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 3, 0),  // IPv6: 5
+      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 10),  // not IPv4: 13
+      /* 3 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, kNet),          // X = IPv4 header length
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+      /* 5 */ BPF_STMT(BPF_LDX | BPF_W | BPF_IMM, 40),            // X = IPv6 header length
+      /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kPktType),
+      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 2, 0),
+      /* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, kNet + 0),       // source port
+      /* 9 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+      /* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, kNet + 2),      // destination port
+      /* 11 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, members == 0 ? 1u : members),
+      /* 12 */ BPF_STMT(BPF_RET | BPF_A, 0),
+      /* 13 */ BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+}
 
 }  // namespace tc

@@ -53,6 +53,16 @@ std::vector<sock_filter> build_answer_filter(std::span<const uint16_t> ports, ui
 std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std::span<const IpAddress> addresses,
                                            std::span<const int> excluded_ifindexes, uint32_t answer_snaplen = 0);
 
+// For --workers: the program of a PACKET_FANOUT_CBPF group of packet
+// sockets of type SOCK_DGRAM, which returns the member a packet goes to: its
+// client port modulo `members` (see FlowShard). The client port is the TCP
+// source port of a packet the host receives and the destination port of one
+// it sends (an online answer), so both directions of a connection reach the
+// same member. It reads from the network header whatever the device's link
+// header (SKF_NET_OFF); IPv6 is read as TCP right after its fixed header.
+// Anything else, or too short to hold the ports, goes to member 0.
+std::vector<sock_filter> build_fanout_program(uint16_t members);
+
 // A program that accepts nothing: attached first, so packets that arrive
 // before the real filter can be flushed.
 std::vector<sock_filter> build_reject_all_filter();

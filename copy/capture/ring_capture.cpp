@@ -75,6 +75,27 @@ RingCapture::RingCapture(const RingCaptureOptions& o)
     ::munmap(ring_, block_bytes_ * block_count_);
     throw std::system_error(err, std::generic_category(), "capture ring: bind");
   }
+  if (o.fanout_members > 1) join_fanout(o);
+}
+
+// After bind(): the kernel takes only a bound socket into a group.
+void RingCapture::join_fanout(const RingCaptureOptions& o) {
+  const bool found = o.fanout_group == 0;
+  const int type = PACKET_FANOUT_CBPF | (found ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
+  int arg = o.fanout_group | (type << 16);
+  if (setsockopt(fd_.get(), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0)
+    fail(found ? "capture ring: found the workers' fanout group" : "capture ring: join the workers' fanout group");
+  socklen_t len = sizeof arg;
+  if (getsockopt(fd_.get(), SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) fail("capture ring: read the fanout group");
+  fanout_group_ = static_cast<uint16_t>(arg & 0xffff);
+  fanout_members_ = o.fanout_members;
+  if (!found) return;
+  std::vector<sock_filter> program = build_fanout_program(o.fanout_members);
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(program.size());
+  prog.filter = program.data();
+  if (setsockopt(fd_.get(), SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog) != 0)
+    fail("capture ring: the fanout program");
 }
 
 RingCapture::~RingCapture() {
@@ -142,7 +163,10 @@ void RingCaptureStats::report(CounterSink& sink, bool with_answers) const {
 
 std::string RingCapture::describe() const {
   return "packet ring on every interface (TPACKET_V3, " + std::to_string(block_count_) + " blocks of " +
-         std::to_string(block_bytes_ >> 10) + " KiB" + (with_answers_ ? ", with the online answers)" : ")");
+         std::to_string(block_bytes_ >> 10) + " KiB" + (with_answers_ ? ", with the online answers" : "") +
+         (fanout_members_ > 1 ? ", fanout group " + std::to_string(fanout_group_) + " of " +
+                                    std::to_string(fanout_members_) + " workers by client port)"
+                              : ")");
 }
 
 std::vector<int> enslaved_interfaces() {

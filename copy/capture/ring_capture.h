@@ -43,6 +43,14 @@ struct RingCaptureOptions {
   // (0: requests only). They go to the handler given to
   // deliver_answers_to(), in the order the kernel saw both directions.
   uint32_t answer_snaplen = 0;
+  // --workers: the rings of the workers form one fanout group, whose
+  // program gives each its share of the connections (by client port, see
+  // build_fanout_program). fanout_members > 1 turns it on; fanout_group 0:
+  // this ring founds the group and the kernel picks an id no other group
+  // uses (fanout_group() tells it), else it joins that group. Members join
+  // in worker order: member i is worker i.
+  uint16_t fanout_members = 0;
+  uint16_t fanout_group = 0;
   size_t block_bytes = 128 << 10;
   size_t block_count = 256;
   unsigned block_timeout_ms = 2;
@@ -87,6 +95,8 @@ class RingCapture final : public CaptureSource {
 
   const RingCaptureStats& stats() const;
   std::string describe() const;
+  // The fanout group this ring belongs to (0: none).
+  uint16_t fanout_group() const { return fanout_group_; }
   // Where the online answers go (see RingCaptureOptions::answer_snaplen).
   void deliver_answers_to(PacketHandler& answers) { answers_ = &answers; }
 
@@ -94,6 +104,7 @@ class RingCapture final : public CaptureSource {
   static constexpr size_t kMaxBlocksPerDrain = 64;  // so one source cannot starve the loop
 
   void read_kernel_stats() const;
+  void join_fanout(const RingCaptureOptions& o);
 
   UniqueFd fd_;
   uint8_t* ring_ = nullptr;
@@ -102,6 +113,8 @@ class RingCapture final : public CaptureSource {
   size_t next_block_ = 0;
   bool with_answers_ = false;
   PacketHandler* answers_ = nullptr;
+  uint16_t fanout_group_ = 0;
+  uint16_t fanout_members_ = 0;
   mutable RingCaptureStats stats_;
 };
 

@@ -4,9 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "common/clock.h"
 #include <optional>
 
+#include "common/clock.h"
+#include "common/flow_shard.h"
 #include "common/ip_address.h"
 #include "copy/engine/client_map.h"
 #include "copy/engine/port_rotor.h"
@@ -49,6 +50,11 @@ struct EngineConfig {
   Duration ramp{};                        // -g: time to ramp the share up from 0
   ClientMap client_map;                   // -c: client addresses the target sees
   std::optional<IpAddress> local_address; // -H: replaces loopback client addresses
+
+  // --workers: which client connections are this engine's (see
+  // FlowShard). The ports it gives copies (-n, -f, moves) keep the
+  // remainder of the client's own.
+  FlowShard shard;
 };
 
 }  // namespace tc

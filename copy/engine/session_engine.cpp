@@ -152,7 +152,10 @@ bool SessionEngine::wire_key(const SessionKey& origin, uint16_t copy, SessionKey
     out.client = *config_.local_address;
   }
   const uint32_t shift = uint32_t{copy} * 16411u + uint32_t{config_.instance} * 257u;
-  if (shift != 0) out.client_port = static_cast<uint16_t>(1024 + (origin.client_port + shift) % (65536u - 1024u));
+  if (shift != 0) {
+    out.client_port = static_cast<uint16_t>(1024 + (origin.client_port + shift) % (65536u - 1024u));
+    out.client_port = FlowShard::align(out.client_port, origin.client_port, config_.shard.count);
+  }
   return true;
 }
 
@@ -425,11 +428,13 @@ void SessionEngine::take_client_fin(Session& s, const TcpPacket& pkt, bool moved
 // faster than they linger, the lingering ones would otherwise fill the
 // range. Bounded: a range crowded with live sessions loses the copy.
 bool SessionEngine::free_wire_key(SessionKey& key, TimePoint now) {
-  constexpr int kMaxProbes = 256;
-  for (int k = 0; k < kMaxProbes; ++k) {
+  // With workers, only ports of this worker's remainder may be taken.
+  const int probes = 256 * config_.shard.count;
+  for (int k = 0; k < probes; ++k) {
     SessionKey candidate = key;
     candidate.client_port = move_ports_.next();
     if (candidate.client_port == key.client_port) continue;
+    if (!FlowShard::same_worker(candidate.client_port, key.client_port, config_.shard.count)) continue;
     if (const uint32_t other = table_.find(candidate); other != SessionTable<Session>::kNil) {
       if (table_.at(other).state != SessionState::kClosed) continue;
       erase(other, now);

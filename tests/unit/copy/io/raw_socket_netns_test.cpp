@@ -62,12 +62,13 @@ struct Collect final : PacketHandler {
   std::vector<std::vector<uint8_t>> packets;
 };
 
-std::vector<uint8_t> syn(const char* src, const char* dst, uint16_t dport, uint32_t seq, size_t payload = 0) {
+std::vector<uint8_t> syn(const char* src, const char* dst, uint16_t dport, uint32_t seq, size_t payload = 0,
+                         uint16_t sport = 40000) {
   static const std::vector<uint8_t> zeros(2000, 'x');
   TcpSegmentSpec s;
   s.src = *IpAddress::parse(src);
   s.dst = *IpAddress::parse(dst);
-  s.sport = 40000;
+  s.sport = sport;
   s.dport = dport;
   s.seq = seq;
   s.flags = tcpflag::kSyn;
@@ -260,6 +261,103 @@ TEST(RingCaptureInNetns, CarriesTheAnswersInOrderWithTheRequests) {
   EXPECT_EQ(log, (std::vector<std::string>{"request 10 62", "answer 1000 256"}));
   EXPECT_GE(cap.stats().answers, 2u);  // the SYN-ACK and the answer at least, perhaps an ack
   EXPECT_EQ(cap.stats().truncated, 0u);
+}
+
+// --workers: rings in one fanout group share the connections by client
+// port: the source port of a request, the destination port of an answer.
+TEST(RingCaptureInNetns, AFanoutGroupGivesEachWorkerItsClientPorts) {
+  REQUIRE_NETNS();
+  RingCaptureOptions co;
+  co.ports = {8080};
+  co.answer_snaplen = 256;
+  co.fanout_members = 3;
+  RingCapture first(co);
+  ASSERT_NE(first.fanout_group(), 0);
+  co.fanout_group = first.fanout_group();
+  RingCapture second(co);
+  RingCapture third(co);
+  EXPECT_EQ(second.fanout_group(), first.fanout_group());
+  EXPECT_NE(first.describe().find("fanout group"), std::string::npos) << first.describe();
+  RingCapture* rings[3] = {&first, &second, &third};
+
+  RawSender sender = make_sender({"127.0.0.1", "::1"});
+  std::vector<std::vector<uint8_t>> packets;
+  for (uint16_t port = 40000; port < 40012; ++port) {
+    packets.push_back(syn("127.0.0.1", "127.0.0.1", 8080, port, 0, port));
+    packets.push_back(with_ip_option(syn("127.0.0.1", "127.0.0.1", 8080, port + 100, 0, port)));
+  }
+  send_all(sender, packets);
+  const bool v6 = sender.stats().errors(EADDRNOTAVAIL) + sender.stats().errors(ENETUNREACH) == 0;
+  if (v6) {
+    packets.clear();
+    for (uint16_t port = 41000; port < 41006; ++port) packets.push_back(syn("::1", "::1", 8080, port, 0, port));
+    send_all(sender, packets);
+  }
+  // Answers: what the host sends from 8080, to each client port.
+  UniqueFd server(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(8080);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int on = 1;
+  ASSERT_EQ(::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(server.get(), 8), 0);
+  std::vector<UniqueFd> kept;
+  for (uint16_t port = 42000; port < 42003; ++port) {
+    UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in from = a;
+    from.sin_port = htons(port);
+    ASSERT_EQ(::setsockopt(client.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+    ASSERT_EQ(::bind(client.get(), reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    UniqueFd conn(::accept(server.get(), nullptr, nullptr));
+    ASSERT_TRUE(conn);
+    ASSERT_EQ(::send(conn.get(), "answer", 6, 0), 6);
+    kept.push_back(std::move(client));
+    kept.push_back(std::move(conn));
+  }
+
+  struct ByPort final : PacketHandler {
+    void on_packet(std::span<const uint8_t> p) override {
+      TcpPacket t;
+      if (TcpPacket::parse(p, t, Extent::kHeadersOnly) == ParseError::kNone) ports.push_back(answers ? t.dport : t.sport);
+    }
+    bool answers = false;
+    std::vector<uint16_t> ports;
+  };
+  ByPort requests[3], answers[3];
+  for (int i = 0; i < 3; ++i) {
+    answers[i].answers = true;
+    rings[i]->deliver_answers_to(answers[i]);
+  }
+  auto syns = [](uint16_t port) { return (port >= 40000 && port < 40012) || (port >= 41000 && port < 41006); };
+  const size_t want = 24u + (v6 ? 6u : 0u);  // the SYNs (IPv4 with and without IP options, IPv6) once each
+  for (int round = 0; round < 200; ++round) {
+    size_t seen = 0, answered = 0;
+    for (int i = 0; i < 3; ++i) {
+      pollfd pfd{rings[i]->fd(), POLLIN, 0};
+      if (::poll(&pfd, 1, 10) > 0) rings[i]->drain(requests[i]);
+      for (uint16_t port : requests[i].ports) seen += syns(port);
+      answered += answers[i].ports.size();
+    }
+    if (seen >= want && answered >= 6) break;
+  }
+  size_t total = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (uint16_t port : requests[i].ports) {
+      EXPECT_EQ(port % 3, i) << "request from client port " << port << " reached worker " << i;
+      total += syns(port);
+    }
+    for (uint16_t port : answers[i].ports) EXPECT_EQ(port % 3, i) << "answer to client port " << port << " reached worker " << i;
+  }
+  EXPECT_EQ(total, want);
+  size_t answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(requests[i].ports.empty()) << "worker " << i << " got nothing";
+    for (uint16_t port : answers[i].ports) answered += port >= 42000 && port < 42003;
+  }
+  EXPECT_GE(answered, 3u);  // each connection's SYN-ACK and answer at least
 }
 
 TEST(RingCaptureInNetns, LeavesExcludedInterfacesOut) {
