@@ -35,6 +35,14 @@ std::string prometheus_number(double v) {
   return std::string(buf, res.ptr);
 }
 
+bool Histogram::merge(const Histogram& other) {
+  if (other.size_ != size_ || other.bounds_ != bounds_) return false;
+  for (size_t i = 0; i <= size_; ++i) counts_[i] += other.counts_[i];
+  count_ += other.count_;
+  sum_ += other.sum_;
+  return true;
+}
+
 void write_histogram_header(std::string& out, std::string_view name, std::string_view help) {
   out += "# HELP ";
   out += name;

@@ -25,6 +25,9 @@ class Histogram {
   // Counts `value` in the first bucket whose bound is >= it, or in +Inf.
   // NaN is ignored: it has no bucket and would poison the sum.
   void observe(double value);
+  // Adds `other`'s observations (tcpcopy's workers summed); its bounds
+  // must be these (else nothing is added and false is returned).
+  bool merge(const Histogram& other);
 
   size_t bounds() const { return size_; }
   double bound(size_t i) const { return bounds_[i]; }

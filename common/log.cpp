@@ -20,6 +20,16 @@ Logger::~Logger() {
 }
 
 bool Logger::open(const std::string& path) {
+  std::lock_guard lock(mu_);
+  return open_locked(path);
+}
+
+bool Logger::reopen() {
+  std::lock_guard lock(mu_);
+  return open_locked(path_);
+}
+
+bool Logger::open_locked(const std::string& path) {
   std::FILE* f = stderr;
   if (!path.empty() && path != "-") {
     f = std::fopen(path.c_str(), "a");
@@ -33,17 +43,20 @@ bool Logger::open(const std::string& path) {
 }
 
 void Logger::status(const std::string& line) {
+  std::lock_guard lock(mu_);
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   status_shown_ = true;
 }
 
 void Logger::end_status() {
+  std::lock_guard lock(mu_);
   if (!status_shown_) return;
   std::fputc('\n', stderr);
   status_shown_ = false;
 }
 
 void Logger::log(LogLevel l, const char* fmt, ...) {
+  std::lock_guard lock(mu_);
   std::FILE* f = out_ ? out_ : stderr;
   if (status_shown_ && f == stderr) {
     std::fputs("\r\033[K", stderr);

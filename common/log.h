@@ -1,8 +1,11 @@
 // A leveled logger writing to stderr or a file. One instance is created by
 // main and passed by reference; reopen() serves SIGHUP for log rotation.
+// Threads (tcpcopy's workers) may share it: a line is written whole, and a
+// reopen never closes the file under a line being written.
 #pragma once
 
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 namespace tc {
@@ -20,8 +23,8 @@ class Logger {
 
   // Opens `path` for appending ("" or "-": stderr). Returns false with errno set.
   bool open(const std::string& path);
-  bool reopen() { return open(path_); }
-  void set_level(LogLevel l) { level_ = l; }
+  bool reopen();
+  void set_level(LogLevel l) { level_ = l; }  // before any thread starts
   bool enabled(LogLevel l) const { return l >= level_; }
 
   void log(LogLevel l, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -34,6 +37,9 @@ class Logger {
   void end_status();
 
  private:
+  bool open_locked(const std::string& path);
+
+  std::mutex mu_;
   bool status_shown_ = false;
   std::FILE* out_ = nullptr;
   std::string path_;

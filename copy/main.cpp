@@ -1,4 +1,5 @@
 // tcpcopy: replays live TCP sessions from this online server to a target.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -14,6 +15,7 @@
 #include "copy/doctor.h"
 #include "copy/options.h"
 #include "copy/tcpcopy_app.h"
+#include "copy/worker_pool.h"
 
 int main(int argc, char* argv[]) {
   using namespace tc;
@@ -51,9 +53,9 @@ int main(int argc, char* argv[]) {
     std::perror(("tcpcopy: cannot open log file " + options.log_file).c_str());
     return 1;
   }
-  try {
-    SignalWatch::block();
-    TcpcopyApp app(options, log);  // sockets first: start-up errors reach the shell
+  SignalWatch::block();
+  // One engine on this thread, or --workers engines on threads of their own.
+  auto run = [&](auto& app) -> int {
     TC_LOG(log, kInfo, "%s", apply_sched_policy(options.sched_policy).c_str());
     if (options.daemon) daemonize();
     std::optional<PidFile> pid;
@@ -63,7 +65,7 @@ int main(int argc, char* argv[]) {
     // Created after fork: a signalfd only wakes epoll for its creator's signals.
     SignalWatch signals;
 
-    bool stop = false;
+    std::atomic<bool> stop{false};
     app.loop().add(signals.fd(), EPOLLIN, [&](uint32_t) {
       while (int sig = signals.next()) {
         if (sig == SIGHUP) {
@@ -88,6 +90,16 @@ int main(int argc, char* argv[]) {
       std::fprintf(stderr, "tcpcopy: %s\n", why.c_str());
       return status;
     }
+    return 0;
+  };
+  try {
+    // Sockets first: start-up errors reach the shell.
+    if (options.workers > 1) {
+      WorkerPool pool(options, log);
+      return run(pool);
+    }
+    TcpcopyApp app(options, log);
+    return run(app);
   } catch (const std::exception& e) {
     TC_LOG(log, kError, "%s", e.what());
     std::fprintf(stderr, "tcpcopy: %s\n", e.what());

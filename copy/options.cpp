@@ -30,6 +30,7 @@ enum CopyOption : int {
   kCompareSizeTolerance,
   kCompareSlower,
   kCompareSessions,
+  kWorkers,
 };
 
 // tcpcopy's options in --help order; the shared ones come from
@@ -54,6 +55,13 @@ OptionTable copy_table() {
        "keep running when intercepts go away (always on;\n"
        "accepted for compatibility)"},
       process_option(kOptSecretFile),
+      option_heading("Cores:"),
+      {kWorkers, "workers", OptionArg::kRequired, "N",
+       "run N session engines, 1-16 (default 1), a thread\n"
+       "each: the packet ring gives each its share of the\n"
+       "client connections (by a hash of the client port);\n"
+       "each has its own -C connections to every intercept;\n"
+       "the session and buffer limits are shared out"},
       option_heading("Session emulation:"),
       {'M', "mtu", OptionArg::kRequired, "BYTES", "largest packet sent to the target (default 1500)"},
       {'D', "mss", OptionArg::kRequired, "BYTES", "MSS written into faked SYNs (default 1460)"},
@@ -387,6 +395,9 @@ std::string apply_copy_option(const OptionTable& t, int c, const char* v, CopyOp
       if (!parse_number<size_t>(v, 1, 11, out.connections))
         return t.bad_value(c, v, "expected 1-11");
       break;
+    case kWorkers:
+      if (!parse_number<uint16_t>(v, 1, 16, out.workers)) return t.bad_value(c, v, "expected 1-16");
+      break;
     case 'M':
       if (!parse_number<uint16_t>(v, 576, 65535, out.engine.mtu))
         return t.bad_value(c, v, "expected 576-65535");
@@ -529,6 +540,9 @@ ParseResult parse_copy_options(int argc, char* const argv[], CopyOptions& out) {
     if (!list) return fail(t.bad_value('s', line.intercepts, err));
     out.intercepts = *list;
   }
+  if (out.workers > 1 && !out.link.pcap_file.empty())
+    return fail(t.name(kWorkers) + " " + std::to_string(out.workers) + " and " + t.name(kPcapFile) +
+                " exclude each other: an offline replay runs on one engine");
   // The comparison reads the first bytes of the target's answers.
   if (out.compare.enabled) out.reply_prefix = compare::kAnswerPrefix;
   return r;

@@ -37,7 +37,8 @@ struct CopyOptions : ProcessOptions {
   LinkOptions link;
   CompareOptions compare;
   std::vector<Endpoint> intercepts;
-  size_t connections = 2;            // -C, per intercept
+  size_t connections = 2;            // -C, per intercept (and per worker)
+  uint16_t workers = 1;              // --workers: session engines, a thread each
   // --reply-interface (architecture 1): capture the target's replies on
   // these interfaces instead of taking them from intercepts (-s).
   std::vector<std::string> reply_interfaces;

@@ -30,6 +30,9 @@ struct IoBackends {
   std::unique_ptr<CaptureSource> answers;
   // The packet ring, when it carries the online answers as well.
   RingCapture* ring_answers = nullptr;
+  // The packet ring's fanout group with workers (0: none); without it a
+  // worker keeps its own share of what it captures.
+  uint16_t fanout_group = 0;
   std::string capture_text;
   std::string send_text;
 };
@@ -38,7 +41,7 @@ struct IoBackends {
 // the packet ring by default, libpcap with -i, a capture file with
 // --pcap-file; a transmit ring on each target's route by default (raw
 // sockets where it cannot be), on one interface with -o.
-IoBackends make_backends(const CopyOptions& options, Logger& log) {
+IoBackends make_backends(const CopyOptions& options, Logger& log, const WorkerSetup& setup) {
   std::vector<uint16_t> ports;
   std::vector<IpAddress> addresses;
   std::vector<IpAddress> targets;
@@ -86,8 +89,15 @@ IoBackends make_backends(const CopyOptions& options, Logger& log) {
     r.addresses = addresses;
     r.excluded_ifindexes = enslaved_interfaces();
     if (options.compare.enabled) r.answer_snaplen = AnswerCapture::kSnaplen;
+    r.fanout_members = setup.shard.count;
+    r.fanout_group = setup.fanout_group;
     try {
+      // A worker whose first sibling has no ring keeps to raw sockets too:
+      // a ring of its own would see the others' connections as well.
+      if (setup.shard.index > 0 && setup.fanout_group == 0)
+        throw std::system_error(ENODEV, std::generic_category(), "the first worker has no ring to share");
       auto ring = std::make_unique<RingCapture>(r);
+      io.fanout_group = ring->fanout_group();
       if (options.compare.enabled) io.ring_answers = ring.get();
       io.capture_text = ring->describe();
       if (!r.excluded_ifindexes.empty())
@@ -144,24 +154,45 @@ IoBackends make_backends(const CopyOptions& options, Logger& log) {
 
 }  // namespace
 
-TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
-    : options_(options), log_(log), pacer_(options.batch_wait), now_(monotonic_now()) {
+TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log, const WorkerSetup& setup)
+    : options_(options),
+      log_(log),
+      setup_(setup),
+      engine_config_(options.engine),
+      pacer_(options.batch_wait),
+      now_(monotonic_now()) {
+  if (is_worker()) {
+    // The limits are the process's: each worker gets its share.
+    engine_config_.shard = setup.shard;
+    engine_config_.max_sessions = std::max<uint32_t>(1024, engine_config_.max_sessions / setup.shard.count);
+    engine_config_.buffer_bytes = std::max<size_t>(1u << 20, engine_config_.buffer_bytes / setup.shard.count);
+  }
   // The comparison's files first: a path that cannot be written fails
   // before any socket is open.
-  if (options.compare.enabled) {
+  if (setup.comparison) {
+    worker_tracker_ = setup.comparison->worker_tracker(setup.shard.count);
+    tracker_ = worker_tracker_.get();
+  } else if (options.compare.enabled) {
     const auto wall = std::chrono::system_clock::now().time_since_epoch();
     comparison_ = std::make_unique<compare::Comparison>(
         options.compare, std::chrono::duration_cast<Duration>(wall) - monotonic_now());
     tracker_ = &comparison_->tracker();
   }
-  IoBackends io = make_backends(options, log_);
+  IoBackends io = make_backends(options, log_, setup);
   captures_ = std::move(io.captures);
   answers_ = std::move(io.answers);
+  fanout_group_ = io.fanout_group;
   if (io.ring_answers) io.ring_answers->deliver_answers_to(answer_handler_);
+  if (is_worker() && fanout_group_ == 0) capture_shard_.emplace(*this, setup.shard, ClientPort::kSource, shard_stats_);
+  if (is_worker()) answer_shard_.emplace(answer_handler_, setup.shard, ClientPort::kDestination, shard_stats_);
   sender_ = std::move(io.sender);
   replay_ = io.replay;
   progress_tty_ = replay_ && ::isatty(STDERR_FILENO) == 1;
-  TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
+  if (is_worker())
+    TC_LOG(log_, kInfo, "worker %u of %u: capture: %s; send: %s", setup.shard.index + 1u, setup.shard.count + 0u,
+           io.capture_text.c_str(), io.send_text.c_str());
+  else
+    TC_LOG(log_, kInfo, "capture: %s; send: %s", io.capture_text.c_str(), io.send_text.c_str());
 
   if (!options.reply_interfaces.empty()) {
     start_reply_capture();
@@ -171,7 +202,7 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
     link.secret = options.secret;
     link.reply_prefix = options.reply_prefix;
     link_ = std::make_unique<InterceptLink>(loop_, log_, options.intercepts, *this, link);
-    engine_ = std::make_unique<SessionEngine>(options.engine, *sender_, *link_, now_, tracker_);
+    engine_ = std::make_unique<SessionEngine>(engine_config_, *sender_, *link_, now_, tracker_);
     // Connections live on the online port are captured from the first
     // packet on, before the link is up: their sessions wait for it.
     engine_->await_link();
@@ -182,24 +213,26 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   // The default sender follows routes and neighbours on a socket of its own.
   if (const int fd = sender_->event_fd(); fd >= 0) loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); });
 
+  PacketHandler& requests = capture_shard_ ? static_cast<PacketHandler&>(*capture_shard_) : *this;
   for (auto& source : captures_) {
     CaptureSource* c = source.get();
-    loop_.add(c->fd(), EPOLLIN, [this, c](uint32_t) {
+    loop_.add(c->fd(), EPOLLIN, [this, c, &requests](uint32_t) {
       now_ = monotonic_now();
-      c->drain(*this);
+      c->drain(requests);
     });
   }
   if (answers_) {
     // A request reaches the capture's queue before the server reads it, so
     // before its answer leaves: draining the requests first hands the
     // engine each request before its answer, whichever socket woke us.
-    loop_.add(answers_->fd(), EPOLLIN, [this](uint32_t) {
+    PacketHandler& answers = answer_shard_ ? static_cast<PacketHandler&>(*answer_shard_) : answer_handler_;
+    loop_.add(answers_->fd(), EPOLLIN, [this, &requests, &answers](uint32_t) {
       now_ = monotonic_now();
-      for (auto& c : captures_) c->drain(*this);
-      answers_->drain(answer_handler_);
+      for (auto& c : captures_) c->drain(requests);
+      answers_->drain(answers);
     });
   }
-  if (options.metrics) {
+  if (options.metrics && !is_worker()) {  // workers: the pool serves the sum
     MetricsServer::AppendText append = [this](std::string& out) {
       engine_->counters().hold_wait.write_text(out, "tcpcopy_hold_wait_seconds",
                                                "How long held requests waited for the target's previous answer");
@@ -225,7 +258,7 @@ void TcpcopyApp::start_reply_capture() {
   r.payload_prefix = options_.reply_prefix;
   reply_capture_ = std::make_unique<ReplyCapture>(r);
   TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
-  engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_, tracker_);
+  engine_ = std::make_unique<SessionEngine>(engine_config_, *sender_, accept_all_, now_, tracker_);
   loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); });
   if (replay_) {
     TC_LOG(log_, kInfo, "offline replay starts");
@@ -276,6 +309,12 @@ void TcpcopyApp::log_comparison_errors() {
 }
 
 void TcpcopyApp::on_reply(std::span<const uint8_t> header) {
+  // Replies captured here reach every worker; the intercept link brings a
+  // worker only its own.
+  if (reply_capture_ && !shard_keeps(setup_.shard, header, ClientPort::kDestination)) {
+    ++shard_stats_.others;
+    return;
+  }
   now_ = monotonic_now();
   engine_->on_reply(header, now_);
 }
@@ -338,13 +377,14 @@ bool TcpcopyApp::replay_complete() {
   return false;
 }
 
-void TcpcopyApp::run_until(const bool& stop_flag) {
+void TcpcopyApp::run_until(const std::atomic<bool>& stop_flag) {
   TimePoint next_stats = monotonic_now() + options_.stats_interval;
   while (!stop_flag) {
     now_ = monotonic_now();
     Duration timeout = link_ ? link_->next_timeout(now_) : Duration{1s};
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
     if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
+    if (is_worker()) timeout = std::min(timeout, std::max(Duration{0}, next_publish_ - now_));
     if (progress_ && !progress_over_) timeout = std::min(timeout, std::max(Duration{0}, next_progress_ - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
     const uint64_t replies_before = engine_->counters().replies;
@@ -362,6 +402,8 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     if (comparison_) {
       comparison_->on_tick(now_, ledger());
       log_comparison_errors();
+    } else if (worker_tracker_) {
+      worker_tracker_->on_tick(now_);
     }
     if (link_) link_->tick(now_);
     for (const std::string& line : unreplayable_notices_.due(engine_->counters(), engine_->unreplayable_seen(), now_))
@@ -370,7 +412,11 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     report_progress(false);
     pacer_.end_of_turn(turn_batch(engine_->counters().replies - replies_before,
                                   engine_->counters().packets_captured - captured_before));
-    if (options_.stats_interval.count() > 0 && now_ >= next_stats) {
+    if (is_worker() && now_ >= next_publish_) {
+      publish_figures();
+      next_publish_ = now_ + 250ms;
+    }
+    if (!is_worker() && options_.stats_interval.count() > 0 && now_ >= next_stats) {
       TC_LOG(log_, kInfo, "counters: %s", counters_line(false).c_str());
       if (comparison_) TC_LOG(log_, kInfo, "comparison: %s", comparison_->summary_line().c_str());
       next_stats = now_ + options_.stats_interval;
@@ -387,6 +433,23 @@ void TcpcopyApp::run_until(const bool& stop_flag) {
     log_comparison_errors();
     TC_LOG(log_, kInfo, "comparison: %s", comparison_->summary_line().c_str());
   }
+  if (worker_tracker_) worker_tracker_->close_all();
+  if (is_worker()) publish_figures();
+}
+
+void TcpcopyApp::publish_figures() {
+  WorkerFigures f;
+  report(f.counters);
+  f.hold_wait = engine_->counters().hold_wait;
+  if (link_) f.link_rtt = link_->stats().rtt;
+  f.ledger = ledger();
+  std::lock_guard lock(figures_mu_);
+  figures_ = std::move(f);
+}
+
+WorkerFigures TcpcopyApp::figures() const {
+  std::lock_guard lock(figures_mu_);
+  return figures_;
 }
 
 // What the pacer weighs a turn by: its replies when it had any, as they
@@ -448,6 +511,8 @@ void TcpcopyApp::report(CounterSink& sink) const {
   for (const auto& c : captures_) c->report(sink);
   if (answers_) answers_->report(sink);
   if (comparison_) comparison_->report(sink);
+  if (worker_tracker_) worker_tracker_->counters().report(sink);
+  if (is_worker()) shard_stats_.report(sink);
   sender_->report(sink);
   if (link_) link_->report(sink);
   if (reply_capture_) reply_capture_->report(sink);

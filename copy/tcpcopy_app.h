@@ -5,18 +5,23 @@
 // flag in one place.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/event_loop.h"
+#include "common/flow_shard.h"
+#include "common/histogram.h"
 #include "common/log.h"
 #include "common/metrics_server.h"
 #include "common/turn_pacer.h"
 #include "copy/capture/capture_source.h"
 #include "copy/capture/replay_progress.h"
+#include "copy/capture/shard_filter.h"
 #include "copy/compare/comparison.h"
 #include "copy/control/intercept_link.h"
 #include "copy/engine/session_engine.h"
@@ -28,18 +33,37 @@ namespace tc {
 
 class PcapFileReplay;
 
+// How a worker of several (--workers) is set up by the pool; the defaults
+// make the one engine of a process without workers.
+struct WorkerSetup {
+  FlowShard shard;            // the worker's client ports
+  uint16_t fanout_group = 0;  // the packet ring's group to join (0: found it)
+  // The pool's comparison, which every worker's exchanges go to.
+  compare::Comparison* comparison = nullptr;
+};
+
+// What a worker hands its pool to sum (counters, histograms, the
+// comparison report's figures); taken on the worker's thread, read on the
+// pool's.
+struct WorkerFigures {
+  CounterTotals counters;
+  std::optional<Histogram> hold_wait;
+  std::optional<Histogram> link_rtt;
+  compare::ReportLedger ledger;
+};
+
 class TcpcopyApp final : public PacketHandler, public ReplyHandler {
  public:
   // Opens every socket and handle; throws std::system_error or
   // std::runtime_error/std::invalid_argument with a message that says what
   // failed.
-  TcpcopyApp(const CopyOptions& options, Logger& log);
+  TcpcopyApp(const CopyOptions& options, Logger& log, const WorkerSetup& setup = {});
   ~TcpcopyApp() override;
 
   // Runs until `stop_flag` is set (a SIGTERM/SIGINT seen by the caller's
-  // loop) or, in offline replay, until the file is replayed and its
-  // sessions have ended.
-  void run_until(const bool& stop_flag);
+  // loop, or the pool stopping its workers) or, in offline replay, until
+  // the file is replayed and its sessions have ended.
+  void run_until(const std::atomic<bool>& stop_flag);
   EventLoop& loop() { return loop_; }
   // Every counter, to the log line and the metrics endpoint.
   void report(CounterSink& sink) const;
@@ -53,6 +77,11 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   // offline replay's file broke and how much of it was replayed); empty
   // otherwise.
   std::string ending_line() const;
+  // The packet ring's fanout group (0: none), for the next worker to join.
+  uint16_t fanout_group() const { return fanout_group_; }
+  // A worker's figures as last published (about four times a second, and
+  // when it stops); any thread.
+  WorkerFigures figures() const;
 
   void on_packet(std::span<const uint8_t> packet) override;
   void on_capture_end() override;
@@ -68,6 +97,8 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   };
 
   void end_of_turn();
+  bool is_worker() const { return setup_.shard.sharded(); }
+  void publish_figures();
   void start_reply_capture();
   // The replication figures for the comparison report.
   compare::ReportLedger ledger() const;
@@ -82,6 +113,8 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
 
   const CopyOptions& options_;
   Logger& log_;
+  WorkerSetup setup_;
+  EngineConfig engine_config_;  // the options' with the worker's share
   EventLoop loop_;
   TurnPacer pacer_;
   TimePoint now_;
@@ -90,7 +123,13 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   std::unique_ptr<CaptureSource> answers_;  // the online answers, with raw sockets and a comparison
   AnswerHandler answer_handler_{*this};
   std::unique_ptr<compare::Comparison> comparison_;  // --compare*
-  compare::ExchangeTracker* tracker_ = nullptr;      // its tracker, for the engine
+  std::unique_ptr<compare::ExchangeTracker> worker_tracker_;  // a worker's, feeding the pool's comparison
+  compare::ExchangeTracker* tracker_ = nullptr;      // one of them, for the engine
+  // A worker's share of what a capture the kernel cannot share out reads.
+  ShardStats shard_stats_;
+  std::optional<ShardFilter> capture_shard_;
+  std::optional<ShardFilter> answer_shard_;
+  uint16_t fanout_group_ = 0;
   std::unique_ptr<PacketSender> sender_;
   PcapFileReplay* replay_ = nullptr;  // in captures_, in offline replay
   std::unique_ptr<InterceptLink> link_;           // -s; else:
@@ -114,6 +153,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   TimePoint next_progress_{};
   TimePoint last_progress_{};
   uint64_t replies_seen_ = 0;
+  TimePoint next_publish_{};
+  mutable std::mutex figures_mu_;
+  WorkerFigures figures_;
 };
 
 }  // namespace tc

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/flow_shard.h"
+
 namespace tc {
 
 namespace {
@@ -220,7 +222,7 @@ std::vector<sock_filter> build_fanout_program(uint16_t members) {
   return {
       /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kProtocol),
       /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 3, 0),  // IPv6: 5
-      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 10),  // not IPv4: 13
+      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 12),  // not IPv4: 15
       /* 3 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, kNet),          // X = IPv4 header length
       /* 4 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
       /* 5 */ BPF_STMT(BPF_LDX | BPF_W | BPF_IMM, 40),            // X = IPv6 header length
@@ -229,9 +231,11 @@ std::vector<sock_filter> build_fanout_program(uint16_t members) {
       /* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, kNet + 0),       // source port
       /* 9 */ BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
       /* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, kNet + 2),      // destination port
-      /* 11 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, members == 0 ? 1u : members),
-      /* 12 */ BPF_STMT(BPF_RET | BPF_A, 0),
-      /* 13 */ BPF_STMT(BPF_RET | BPF_K, 0),
+      /* 11 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, FlowShard::kMultiplier),
+      /* 12 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, FlowShard::kShift),
+      /* 13 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, members == 0 ? 1u : members),
+      /* 14 */ BPF_STMT(BPF_RET | BPF_A, 0),
+      /* 15 */ BPF_STMT(BPF_RET | BPF_K, 0),
   };
 }
 

@@ -54,8 +54,8 @@ std::vector<sock_filter> build_ring_filter(std::span<const uint16_t> ports, std:
                                            std::span<const int> excluded_ifindexes, uint32_t answer_snaplen = 0);
 
 // For --workers: the program of a PACKET_FANOUT_CBPF group of packet
-// sockets of type SOCK_DGRAM, which returns the member a packet goes to: its
-// client port modulo `members` (see FlowShard). The client port is the TCP
+// sockets of type SOCK_DGRAM, which returns the member a packet goes to: the
+// worker of its client port among `members` (FlowShard::worker_of). The client port is the TCP
 // source port of a packet the host receives and the destination port of one
 // it sends (an online answer), so both directions of a connection reach the
 // same member. It reads from the network header whatever the device's link

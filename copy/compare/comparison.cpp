@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -23,9 +24,9 @@ constexpr size_t kMaxPending = 4u << 20;
 
 }  // namespace
 
-Comparison::Comparison(const CompareOptions& options, Duration wall_offset)
-    : options_(options), tracker_(options.sessions, *this, wall_offset, kQuiet) {
-  tracker_.set_protocols(options.protocol, options.protocol_by_port);
+Comparison::Comparison(const CompareOptions& options, Duration wall_offset, bool own_tracker)
+    : options_(options), wall_offset_(wall_offset) {
+  if (own_tracker) tracker_ = worker_tracker(1);
   open_output(differ_, options.log_file);
   open_output(all_, options.all_file);
 }
@@ -40,8 +41,16 @@ void Comparison::open_output(Output& out, const std::string& path) {
   out.pending.reserve(64 * 1024);
 }
 
+std::unique_ptr<ExchangeTracker> Comparison::worker_tracker(uint16_t workers) {
+  const uint32_t share = std::max<uint32_t>(1, options_.sessions / std::max<uint16_t>(1, workers));
+  auto t = std::make_unique<ExchangeTracker>(share, *this, wall_offset_, kQuiet);
+  t->set_protocols(options_.protocol, options_.protocol_by_port);
+  return t;
+}
+
 void Comparison::on_exchange(const ExchangeRecord& record) {
   const Judgement j = judge(record, options_.tolerances);
+  std::lock_guard lock(mu_);
   stats_.add(record, j);
   if (all_.fd) append_json_line(all_.pending, record, j);
   if (differ_.fd && j.verdict != Verdict::kMatch) append_json_line(differ_.pending, record, j);
@@ -74,7 +83,12 @@ void Comparison::write_report(const ReportLedger& ledger) {
 }
 
 void Comparison::on_tick(TimePoint now, const ReportLedger& ledger) {
-  tracker_.on_tick(now);
+  if (tracker_) tracker_->on_tick(now);
+  flush(now, ledger);
+}
+
+void Comparison::flush(TimePoint now, const ReportLedger& ledger) {
+  std::lock_guard lock(mu_);
   if (!all_.pending.empty()) write_out(all_);
   if (!differ_.pending.empty()) write_out(differ_);
   if (now >= next_report_) {
@@ -84,19 +98,34 @@ void Comparison::on_tick(TimePoint now, const ReportLedger& ledger) {
 }
 
 void Comparison::finish(const ReportLedger& ledger) {
-  tracker_.close_all();
+  if (tracker_) tracker_->close_all();
+  std::lock_guard lock(mu_);
   if (all_.fd) write_out(all_);
   if (differ_.fd) write_out(differ_);
   write_report(ledger);
 }
 
 void Comparison::report(CounterSink& sink) const {
-  tracker_.counters().report(sink);
+  if (tracker_) tracker_->counters().report(sink);
+  std::lock_guard lock(mu_);
   counters_.report(sink);
+}
+
+std::string Comparison::summary_line() const {
+  std::lock_guard lock(mu_);
+  return stats_.summary_line();
+}
+
+void Comparison::write_prometheus(std::string& out) const {
+  std::lock_guard lock(mu_);
+  stats_.write_prometheus(out);
 }
 
 void ComparisonCounters::report(CounterSink& sink) const { TC_COUNTER_REPORT(TC_COMPARISON_COUNTERS, sink); }
 
-std::string Comparison::take_error() { return std::exchange(error_, std::string{}); }
+std::string Comparison::take_error() {
+  std::lock_guard lock(mu_);
+  return std::exchange(error_, std::string{});
+}
 
 }  // namespace tc::compare

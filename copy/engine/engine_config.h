@@ -52,8 +52,8 @@ struct EngineConfig {
   std::optional<IpAddress> local_address; // -H: replaces loopback client addresses
 
   // --workers: which client connections are this engine's (see
-  // FlowShard). The ports it gives copies (-n, -f, moves) keep the
-  // remainder of the client's own.
+  // FlowShard). The ports it gives copies (-n, -f, moves) hash to the
+  // worker of the client's own.
   FlowShard shard;
 };
 

@@ -428,7 +428,7 @@ void SessionEngine::take_client_fin(Session& s, const TcpPacket& pkt, bool moved
 // faster than they linger, the lingering ones would otherwise fill the
 // range. Bounded: a range crowded with live sessions loses the copy.
 bool SessionEngine::free_wire_key(SessionKey& key, TimePoint now) {
-  // With workers, only ports of this worker's remainder may be taken.
+  // With workers, only ports that hash to this worker may be taken.
   const int probes = 256 * config_.shard.count;
   for (int k = 0; k < probes; ++k) {
     SessionKey candidate = key;

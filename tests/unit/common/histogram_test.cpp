@@ -28,6 +28,24 @@ TEST(Histogram, CountsEachValueInTheFirstBucketAtOrAboveIt) {
   EXPECT_DOUBLE_EQ(h.sum(), 0.0005 + 0.001 + 0.05 + 1 + 7);
 }
 
+TEST(Histogram, MergeAddsAnotherOfTheSameBounds) {
+  const double bounds[] = {0.001, 0.01};
+  const double other_bounds[] = {0.001, 0.02};
+  Histogram a(bounds), b(bounds), c(other_bounds);
+  a.observe(0.0005);
+  b.observe(0.005);
+  b.observe(3);
+  c.observe(0.0001);
+  EXPECT_TRUE(a.merge(b));
+  EXPECT_EQ(a.count(), 3u);
+  EXPECT_EQ(a.in_bucket(0), 1u);
+  EXPECT_EQ(a.in_bucket(1), 1u);
+  EXPECT_EQ(a.in_bucket(2), 1u);
+  EXPECT_DOUBLE_EQ(a.sum(), 0.0005 + 0.005 + 3);
+  EXPECT_FALSE(a.merge(c));
+  EXPECT_EQ(a.count(), 3u);
+}
+
 TEST(Histogram, IgnoresNaN) {
   const double bounds[] = {1};
   Histogram h(bounds);

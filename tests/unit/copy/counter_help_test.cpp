@@ -9,6 +9,7 @@
 #include "copy/capture/pcap_file_replay.h"
 #include "copy/capture/raw_capture.h"
 #include "copy/capture/ring_capture.h"
+#include "copy/capture/shard_filter.h"
 #include "copy/compare/comparison.h"
 #include "copy/reply/reply_capture.h"
 #include "tests/unit/common/help_check.h"
@@ -33,6 +34,7 @@ TEST(CounterHelp, EveryCaptureCounterHasHelp) {
   expect_help(AnswerCaptureStats{}, "answer capture");
   expect_help(ReplyCaptureCounters{}, "reply capture");
   expect_help(compare::ComparisonCounters{}, "comparison");
+  expect_help(ShardStats{}, "workers' shares");
   HelpCheck ring;
   RingCaptureStats{}.report(ring, true);
   EXPECT_TRUE(ring.without_help.empty()) << testing::PrintToString(ring.without_help);

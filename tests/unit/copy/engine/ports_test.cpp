@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include "engine_harness.h"
 
@@ -340,22 +341,22 @@ TEST_F(EngineTest, MovedCopyLeavesTheClientPortRangeAlone) {
   EXPECT_EQ(c().ports_moved, 1u);
 }
 
-// --workers: every port a worker gives a copy keeps the remainder of the
+// --workers: every port a worker gives a copy hashes to the worker of the
 // client's own port, so no other worker can ever use that connection.
-TEST_F(EngineTest, AWorkersCopiesKeepTheClientPortsRemainder) {
+TEST_F(EngineTest, AWorkersCopiesStayOnItsPorts) {
   for (const int w : {2, 3, 8}) {
     const auto workers = static_cast<uint16_t>(w);
     auto cfg = default_config();
     cfg.copies = 5;
     cfg.instance = 3;
-    cfg.shard = {.index = static_cast<uint16_t>(kClientPort % workers), .count = workers};
+    cfg.shard = {.index = FlowShard::worker_of(kClientPort, workers), .count = workers};
     make(cfg);
     capture({.seq = 1000, .flags = S, .mss = 1460});
     auto sent = out.take();
     ASSERT_EQ(sent.size(), 5u);
     std::set<uint16_t> ports;
     for (const auto& p : sent) {
-      EXPECT_EQ(p.pkt.sport % workers, kClientPort % workers) << p.pkt.sport << " of " << workers << " workers";
+      EXPECT_EQ(FlowShard::worker_of(p.pkt.sport, workers), cfg.shard.index) << p.pkt.sport << " of " << workers;
       EXPECT_GE(p.pkt.sport, 1024);
       ports.insert(p.pkt.sport);
     }
@@ -363,12 +364,15 @@ TEST_F(EngineTest, AWorkersCopiesKeepTheClientPortsRemainder) {
   }
 }
 
-TEST_F(EngineTest, AWorkersMovedCopyKeepsTheClientPortsRemainder) {
+TEST_F(EngineTest, AWorkersMovedCopyStaysOnItsPorts) {
   auto cfg = default_config();
   cfg.port_wait = 0s;
-  cfg.move_ports = {.lo = 2000, .hi = 2010};  // 2000 % 3 == 2, 2001 % 3 == 0: not this worker's
-  cfg.shard = {.index = static_cast<uint16_t>(kClientPort % 3), .count = 3};
-  ASSERT_EQ(kClientPort % 3, 1);
+  cfg.move_ports = {.lo = 2000, .hi = 2100};
+  cfg.shard = {.index = FlowShard::worker_of(kClientPort, 3), .count = 3};
+  // The rotor's first ports that are another worker's are passed over.
+  uint16_t first_own = 2000;
+  while (FlowShard::worker_of(first_own, 3) != cfg.shard.index) ++first_own;
+  ASSERT_GT(first_own, 2000);
   make(cfg);
   handshake(1000, 70000);
   capture({.seq = 1001, .ack = 9001, .flags = A | P, .data = "old"});
@@ -377,27 +381,38 @@ TEST_F(EngineTest, AWorkersMovedCopyKeepsTheClientPortsRemainder) {
   auto sent = out.take();
   ASSERT_EQ(sent.size(), 1u);
   ASSERT_TRUE(sent[0].pkt.syn());
-  EXPECT_EQ(sent[0].pkt.sport, 2002);
+  EXPECT_EQ(sent[0].pkt.sport, first_own);
   EXPECT_EQ(c().ports_moved, 1u);
 }
 
-TEST(FlowShard, AlignKeepsTheRemainderWithinTheUnprivilegedPorts) {
-  for (const int nn : {2, 3, 7, 8}) {
+TEST(FlowShard, AlignFindsAPortOfTheSameWorker) {
+  for (const int nn : {2, 3, 7, 8, 16}) {
     const auto n = static_cast<uint16_t>(nn);
     for (const uint32_t port : {0u, 1u, 1023u, 1024u, 1025u, 40000u, 65534u, 65535u}) {
       for (const int l : {0, 1, 2, 5, 6, 65535}) {
         const auto like = static_cast<uint16_t>(l);
         const uint16_t a = FlowShard::align(static_cast<uint16_t>(port), like, n);
-        EXPECT_EQ(a % n, like % n) << port << " like " << like << " of " << n;
+        EXPECT_EQ(FlowShard::worker_of(a, n), FlowShard::worker_of(like, n)) << port << " like " << like << " of " << n;
         EXPECT_GE(a, 1024) << port;
-        EXPECT_LE(a >= port ? a - port : port - a, 1024u + n) << port;
       }
     }
   }
   EXPECT_EQ(FlowShard::align(40001, 7, 1), 40001);
-  EXPECT_TRUE((FlowShard{.index = 1, .count = 2}).owns(40001));
-  EXPECT_FALSE((FlowShard{.index = 1, .count = 2}).owns(40000));
-  EXPECT_TRUE((FlowShard{}).owns(40000));
+}
+
+// Linux hands out even ports to connect(): the workers must share those too.
+TEST(FlowShard, EvenPortsAloneReachEveryWorker) {
+  for (const int nn : {2, 3, 4, 8, 16}) {
+    const auto n = static_cast<uint16_t>(nn);
+    std::vector<unsigned> per(n);
+    for (uint32_t port = 32768; port < 60999; port += 2) ++per[FlowShard::worker_of(static_cast<uint16_t>(port), n)];
+    const unsigned fair = (60999 - 32768) / 2 / n;
+    for (uint16_t w = 0; w < n; ++w) {
+      EXPECT_GT(per[w], fair * 9 / 10) << "worker " << w << " of " << n;
+      EXPECT_LT(per[w], fair * 11 / 10) << "worker " << w << " of " << n;
+    }
+  }
+  EXPECT_TRUE((FlowShard{.index = 0, .count = 1}).owns(40000));
 }
 
 }  // namespace

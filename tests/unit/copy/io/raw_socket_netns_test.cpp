@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flow_shard.h"
 #include "common/tcp_builder.h"
 #include "common/tcp_packet.h"
 #include "copy/capture/raw_capture.h"
@@ -264,7 +265,8 @@ TEST(RingCaptureInNetns, CarriesTheAnswersInOrderWithTheRequests) {
 }
 
 // --workers: rings in one fanout group share the connections by client
-// port: the source port of a request, the destination port of an answer.
+// port (FlowShard::worker_of): the source port of a request, the
+// destination port of an answer.
 TEST(RingCaptureInNetns, AFanoutGroupGivesEachWorkerItsClientPorts) {
   REQUIRE_NETNS();
   RingCaptureOptions co;
@@ -346,10 +348,11 @@ TEST(RingCaptureInNetns, AFanoutGroupGivesEachWorkerItsClientPorts) {
   size_t total = 0;
   for (int i = 0; i < 3; ++i) {
     for (uint16_t port : requests[i].ports) {
-      EXPECT_EQ(port % 3, i) << "request from client port " << port << " reached worker " << i;
+      EXPECT_EQ(FlowShard::worker_of(port, 3), i) << "request from client port " << port << " reached worker " << i;
       total += syns(port);
     }
-    for (uint16_t port : answers[i].ports) EXPECT_EQ(port % 3, i) << "answer to client port " << port << " reached worker " << i;
+    for (uint16_t port : answers[i].ports)
+      EXPECT_EQ(FlowShard::worker_of(port, 3), i) << "answer to client port " << port << " reached worker " << i;
   }
   EXPECT_EQ(total, want);
   size_t answered = 0;
