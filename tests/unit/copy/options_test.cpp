@@ -73,6 +73,27 @@ TEST(CopyOptions, PortWaitMovePortsAndSynRetries) {
   EXPECT_EQ(p.engine.move_ports.hi, 65535);
 }
 
+TEST(CopyOptions, Workers) {
+  CopyOptions o;
+  ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}, o).action, ParseResult::Action::kRun);
+  EXPECT_EQ(o.workers, 1);
+  CopyOptions w;
+  ASSERT_EQ(parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", "4"}, w).action, ParseResult::Action::kRun);
+  EXPECT_EQ(w.workers, 4);
+  for (const char* bad : {"0", "17", "two", "-1"}) {
+    CopyOptions b;
+    const ParseResult r = parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", bad}, b);
+    EXPECT_EQ(r.action, ParseResult::Action::kError) << bad;
+    EXPECT_NE(r.error.find("--workers"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find(bad), std::string::npos) << r.error;
+  }
+  CopyOptions offline;
+  const ParseResult r =
+      parse({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", "2", "--pcap-file", "x.pcap"}, offline);
+  EXPECT_EQ(r.action, ParseResult::Action::kError);
+  EXPECT_NE(r.error.find("offline replay runs on one engine"), std::string::npos) << r.error;
+}
+
 TEST(CopyOptions, BatchWait) {
   const std::vector<std::string> base{"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"};
   const std::pair<std::vector<std::string>, int> cases[] = {{{}, 200}, {{"--batch-wait", "0"}, 0}, {{"--batch-wait=10000"}, 10000}};
