@@ -383,8 +383,9 @@ void TcpcopyApp::run_until(const std::atomic<bool>& stop_flag) {
     now_ = monotonic_now();
     Duration timeout = link_ ? link_->next_timeout(now_) : Duration{1s};
     if (engine_->active_sessions() > 0) timeout = std::min(timeout, engine_->next_tick());
-    if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
+    // A worker logs no counters (its pool logs the sum): it wakes to publish them.
     if (is_worker()) timeout = std::min(timeout, std::max(Duration{0}, next_publish_ - now_));
+    else if (options_.stats_interval.count() > 0) timeout = std::min(timeout, std::max(Duration{0}, next_stats - now_));
     if (progress_ && !progress_over_) timeout = std::min(timeout, std::max(Duration{0}, next_progress_ - now_));
     if (timeout < Duration{0}) timeout = Duration{0};
     const uint64_t replies_before = engine_->counters().replies;
