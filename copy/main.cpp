@@ -64,7 +64,7 @@ int main(int argc, char* argv[]) {
     SignalWatch signals;
 
     bool stop = false;
-    app.loop().add(signals.fd(), EPOLLIN, [&](uint32_t) {
+    const EventLoop::Registration watching_signals = app.loop().add(signals.fd(), EPOLLIN, [&](uint32_t) {
       while (int sig = signals.next()) {
         if (sig == SIGHUP) {
           if (!log.reopen()) std::perror("tcpcopy: cannot reopen log file");

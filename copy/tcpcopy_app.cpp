@@ -180,24 +180,25 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log)
   }
 
   // The default sender follows routes and neighbours on a socket of its own.
-  if (const int fd = sender_->event_fd(); fd >= 0) loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); });
+  if (const int fd = sender_->event_fd(); fd >= 0)
+    registrations_.push_back(loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); }));
 
   for (auto& source : captures_) {
     CaptureSource* c = source.get();
-    loop_.add(c->fd(), EPOLLIN, [this, c](uint32_t) {
+    registrations_.push_back(loop_.add(c->fd(), EPOLLIN, [this, c](uint32_t) {
       now_ = monotonic_now();
       c->drain(*this);
-    });
+    }));
   }
   if (answers_) {
     // A request reaches the capture's queue before the server reads it, so
     // before its answer leaves: draining the requests first hands the
     // engine each request before its answer, whichever socket woke us.
-    loop_.add(answers_->fd(), EPOLLIN, [this](uint32_t) {
+    registrations_.push_back(loop_.add(answers_->fd(), EPOLLIN, [this](uint32_t) {
       now_ = monotonic_now();
       for (auto& c : captures_) c->drain(*this);
       answers_->drain(answer_handler_);
-    });
+    }));
   }
   if (options.metrics) {
     MetricsServer::AppendText append = [this](std::string& out) {
@@ -226,7 +227,8 @@ void TcpcopyApp::start_reply_capture() {
   reply_capture_ = std::make_unique<ReplyCapture>(r);
   TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
   engine_ = std::make_unique<SessionEngine>(options_.engine, *sender_, accept_all_, now_, tracker_);
-  loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); });
+  registrations_.push_back(
+      loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); }));
   if (replay_) {
     TC_LOG(log_, kInfo, "offline replay starts");
     replay_->start(monotonic_now());

@@ -114,6 +114,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   TimePoint next_progress_{};
   TimePoint last_progress_{};
   uint64_t replies_seen_ = 0;
+  // The loop's watch on the sender, captures and reply capture; declared
+  // last, so they end before the sockets they watch close.
+  std::vector<EventLoop::Registration> registrations_;
 };
 
 }  // namespace tc

@@ -64,14 +64,14 @@ InterceptApp::InterceptApp(const Options& options, Logger& log)
       dispatcher_(options.passlist, routes_, control_),
       source_(make_reply_source(options)) {
   if (source_) {
-    loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); });
+    registrations_.push_back(loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); }));
   } else {
     for (uint16_t i = 0; i < options.queue_count; ++i) {
       workers_.push_back(std::make_unique<QueueWorker>(static_cast<uint16_t>(options.queue_num + i),
                                                        options.queue_maxlen, options.passlist,
                                                        options.batch_wait));
       QueueWorker* w = workers_.back().get();
-      loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); });
+      registrations_.push_back(loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); }));
     }
   }
   if (options.mode == Mode::kAssistant) warn_if_forwarding();
@@ -98,7 +98,8 @@ void InterceptApp::warn_if_forwarding() {
 
 int InterceptApp::run() {
   SignalWatch signals;
-  loop_.add(signals.fd(), EPOLLIN, [this, &signals](uint32_t) { on_signals(signals); });
+  EventLoop::Registration watching_signals =
+      loop_.add(signals.fd(), EPOLLIN, [this, &signals](uint32_t) { on_signals(signals); });
   std::string ports;
   for (uint16_t p : control_.listening_ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
   TC_LOG(log_, kInfo, "intercept %s: %s mode, replies from %s, control port %s", TCPCOPY_VERSION,
@@ -146,7 +147,7 @@ int InterceptApp::run() {
       next_stats = now + stats_every;
     }
   }
-  loop_.remove(signals.fd());
+  watching_signals.reset();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) on_worker_headers(*w);  // what they handed over last
   log_counters("final counters");

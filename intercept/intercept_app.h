@@ -58,6 +58,8 @@ class InterceptApp {
   std::unique_ptr<ReplySource> source_;              // one queue, or assistant mode
   std::vector<std::unique_ptr<QueueWorker>> workers_;  // --queue-balance: a thread per queue
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  // The loop's watch on the source or the queue threads; ends before them.
+  std::vector<EventLoop::Registration> registrations_;
   bool stop_ = false;
   int exit_status_ = 0;
 };
