@@ -9,41 +9,61 @@ EventLoop::EventLoop() : epfd_(epoll_create1(EPOLL_CLOEXEC)) {
   if (!epfd_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
 }
 
-void EventLoop::add(int fd, uint32_t events, Handler h) {
-  auto slot = std::make_unique<Slot>(Slot{std::move(h), true});
+EventLoop::~EventLoop() {
+  for (Slot* slot : slots_) {
+    slot->loop = nullptr;
+    slot->live = false;
+  }
+}
+
+EventLoop::Registration EventLoop::add(int fd, uint32_t events, Handler h) {
+  auto slot = std::make_unique<Slot>(Slot{this, fd, std::move(h), true});
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = slot.get();
   if (epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
     throw std::system_error(errno, std::generic_category(), "epoll_ctl add");
-  auto& entry = slots_[fd];
-  if (entry) retire(std::move(entry));  // an fd closed and reopened without remove()
-  entry = std::move(slot);
+  slots_.insert(slot.get());
+  return Registration(std::move(slot));
 }
 
-bool EventLoop::modify(int fd, uint32_t events) {
-  const auto it = slots_.find(fd);
+bool EventLoop::modify(Slot& slot, uint32_t events) {
   epoll_event ev{};
   ev.events = events;
-  ev.data.ptr = it == slots_.end() ? nullptr : it->second.get();
-  if (ev.data.ptr && epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) == 0) return true;
+  ev.data.ptr = &slot;
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, slot.fd, &ev) == 0) return true;
   ++ctl_failures_;
   return false;
 }
 
-void EventLoop::remove(int fd) {
-  if (epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT) ++ctl_failures_;
-  const auto it = slots_.find(fd);
-  if (it == slots_.end()) return;
-  retire(std::move(it->second));
-  slots_.erase(it);
+void EventLoop::remove(std::unique_ptr<Slot> slot) {
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, slot->fd, nullptr) != 0 && errno != EBADF && errno != ENOENT)
+    ++ctl_failures_;
+  slots_.erase(slot.get());
+  slot->live = false;
+  // A handler may be running (it may be removing itself), and the batch
+  // may hold an event for this slot: keep it until the batch ends.
+  if (dispatching_) retired_.push_back(std::move(slot));
 }
 
-void EventLoop::retire(std::unique_ptr<Slot> slot) {
-  slot->live = false;
-  // A handler may be running (it may be removing itself): keep the slot
-  // until the batch ends.
-  if (dispatching_) retired_.push_back(std::move(slot));
+EventLoop::Registration& EventLoop::Registration::operator=(Registration&& other) noexcept {
+  if (this != &other) {
+    reset();
+    slot_ = std::move(other.slot_);
+  }
+  return *this;
+}
+
+bool EventLoop::Registration::modify(uint32_t events) {
+  if (!slot_ || slot_->loop == nullptr) return false;
+  return slot_->loop->modify(*slot_, events);
+}
+
+void EventLoop::Registration::reset() {
+  if (!slot_) return;
+  EventLoop* loop = slot_->loop;
+  if (loop != nullptr) loop->remove(std::move(slot_));
+  slot_.reset();
 }
 
 size_t EventLoop::run_once(Duration timeout) {

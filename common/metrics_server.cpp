@@ -116,14 +116,8 @@ MetricsServer::MetricsServer(EventLoop& loop, const MetricsServerConfig& config,
   if (::listen(listen_fd_.get(), kBacklog) != 0) fail("listen");
   timer_fd_ = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer_fd_) fail("timerfd_create");
-  loop_.add(listen_fd_.get(), EPOLLIN, [this](uint32_t) { on_accept(); });
-  loop_.add(timer_fd_.get(), EPOLLIN, [this](uint32_t) { on_timer(); });
-}
-
-MetricsServer::~MetricsServer() {
-  for (auto& [fd, c] : conns_) loop_.remove(fd);
-  loop_.remove(timer_fd_.get());
-  loop_.remove(listen_fd_.get());
+  listening_ = loop_.add(listen_fd_.get(), EPOLLIN, [this](uint32_t) { on_accept(); });
+  timer_ = loop_.add(timer_fd_.get(), EPOLLIN, [this](uint32_t) { on_timer(); });
 }
 
 Endpoint MetricsServer::local() const { return local_endpoint(listen_fd_.get()); }
@@ -154,7 +148,7 @@ void MetricsServer::on_accept() {
       // spin the loop, so stop watching it for a moment.
       accepting_ = false;
       resume_accept_ = now + kAcceptPause;
-      loop_.modify(listen_fd_.get(), 0);
+      listening_.modify(0);
       break;
     }
     if (conns_.size() >= config_.max_connections) {
@@ -162,9 +156,11 @@ void MetricsServer::on_accept() {
       continue;  // closed here
     }
     const int raw = fd.get();
-    loop_.add(raw, EPOLLIN, [this, raw](uint32_t events) { on_connection(raw, events); });
+    EventLoop::Registration registration =
+        loop_.add(raw, EPOLLIN, [this, raw](uint32_t events) { on_connection(raw, events); });
     Connection& c = conns_[raw];
     c.fd = std::move(fd);
+    c.registration = std::move(registration);
     c.deadline = now + config_.timeout;
   }
   arm_timer();
@@ -239,19 +235,18 @@ void MetricsServer::write_answer(int fd, Connection& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      loop_.modify(fd, EPOLLOUT);
+      c.registration.modify(EPOLLOUT);
       return;
     }
     close_connection(fd);
     return;
   }
   ::shutdown(fd, SHUT_WR);
-  loop_.modify(fd, EPOLLIN);
+  c.registration.modify(EPOLLIN);
 }
 
 void MetricsServer::close_connection(int fd) {
-  loop_.remove(fd);
-  conns_.erase(fd);  // closes it
+  conns_.erase(fd);  // ends its registration, then closes it
   arm_timer();
 }
 
@@ -263,7 +258,6 @@ void MetricsServer::on_timer() {
   for (auto it = conns_.begin(); it != conns_.end();) {
     if (it->second.deadline <= now) {
       if (it->second.sent < it->second.out.size() || it->second.out.empty()) ++stats_.timeouts;
-      loop_.remove(it->first);
       it = conns_.erase(it);
     } else {
       ++it;
@@ -271,7 +265,7 @@ void MetricsServer::on_timer() {
   }
   if (!accepting_ && now >= resume_accept_) {
     accepting_ = true;
-    loop_.modify(listen_fd_.get(), EPOLLIN);
+    listening_.modify(EPOLLIN);
   }
   arm_timer();
 }

@@ -72,7 +72,6 @@ class MetricsServer {
   // `prefix` starts every metric name ("tcpcopy", "intercept").
   MetricsServer(EventLoop& loop, const MetricsServerConfig& config, std::string prefix, Collect collect,
                 AppendText append = {});
-  ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
@@ -84,6 +83,7 @@ class MetricsServer {
  private:
   struct Connection {
     UniqueFd fd;
+    EventLoop::Registration registration;  // ends before fd closes
     std::string in;
     std::string out;
     size_t sent = 0;
@@ -107,6 +107,8 @@ class MetricsServer {
   AppendText append_;
   UniqueFd listen_fd_;
   UniqueFd timer_fd_;
+  EventLoop::Registration listening_;  // ends before the fds above close
+  EventLoop::Registration timer_;
   bool accepting_ = true;
   TimePoint resume_accept_{};
   std::unordered_map<int, Connection> conns_;

@@ -211,26 +211,27 @@ TcpcopyApp::TcpcopyApp(const CopyOptions& options, Logger& log, const WorkerSetu
   }
 
   // The default sender follows routes and neighbours on a socket of its own.
-  if (const int fd = sender_->event_fd(); fd >= 0) loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); });
+  if (const int fd = sender_->event_fd(); fd >= 0)
+    registrations_.push_back(loop_.add(fd, EPOLLIN, [this](uint32_t) { sender_->on_readable(); }));
 
-  PacketHandler& requests = capture_shard_ ? static_cast<PacketHandler&>(*capture_shard_) : *this;
+  PacketHandler* requests = capture_shard_ ? static_cast<PacketHandler*>(&*capture_shard_) : this;
   for (auto& source : captures_) {
     CaptureSource* c = source.get();
-    loop_.add(c->fd(), EPOLLIN, [this, c, &requests](uint32_t) {
+    registrations_.push_back(loop_.add(c->fd(), EPOLLIN, [this, c, requests](uint32_t) {
       now_ = monotonic_now();
-      c->drain(requests);
-    });
+      c->drain(*requests);
+    }));
   }
   if (answers_) {
     // A request reaches the capture's queue before the server reads it, so
     // before its answer leaves: draining the requests first hands the
     // engine each request before its answer, whichever socket woke us.
-    PacketHandler& answers = answer_shard_ ? static_cast<PacketHandler&>(*answer_shard_) : answer_handler_;
-    loop_.add(answers_->fd(), EPOLLIN, [this, &requests, &answers](uint32_t) {
+    PacketHandler* answers = answer_shard_ ? static_cast<PacketHandler*>(&*answer_shard_) : &answer_handler_;
+    registrations_.push_back(loop_.add(answers_->fd(), EPOLLIN, [this, requests, answers](uint32_t) {
       now_ = monotonic_now();
-      for (auto& c : captures_) c->drain(requests);
-      answers_->drain(answers);
-    });
+      for (auto& c : captures_) c->drain(*requests);
+      answers_->drain(*answers);
+    }));
   }
   if (options.metrics && !is_worker()) {  // workers: the pool serves the sum
     MetricsServer::AppendText append = [this](std::string& out) {
@@ -259,7 +260,8 @@ void TcpcopyApp::start_reply_capture() {
   reply_capture_ = std::make_unique<ReplyCapture>(r);
   TC_LOG(log_, kInfo, "replies: %s (no intercept)", reply_capture_->describe().c_str());
   engine_ = std::make_unique<SessionEngine>(engine_config_, *sender_, accept_all_, now_, tracker_);
-  loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); });
+  registrations_.push_back(
+      loop_.add(reply_capture_->fd(), EPOLLIN, [this](uint32_t) { reply_capture_->drain(*this); }));
   if (replay_) {
     TC_LOG(log_, kInfo, "offline replay starts");
     replay_->start(monotonic_now());

@@ -156,6 +156,9 @@ class TcpcopyApp final : public PacketHandler, public ReplyHandler {
   TimePoint next_publish_{};
   mutable std::mutex figures_mu_;
   WorkerFigures figures_;
+  // The loop's watch on the sender, captures and reply capture; declared
+  // last, so they end before the sockets they watch close.
+  std::vector<EventLoop::Registration> registrations_;
 };
 
 }  // namespace tc

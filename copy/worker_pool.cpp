@@ -54,8 +54,9 @@ WorkerPool::WorkerPool(const CopyOptions& options, Logger& log)
     // The first worker's ring founds the group the others join.
     if (i == 0) setup.fanout_group = workers_.front()->fanout_group();
   }
-  for (auto& w : workers_) w->loop().add(wake_.get(), EPOLLIN, [](uint32_t) {});
-  loop_.add(wake_.get(), EPOLLIN, [](uint32_t) {});
+  // The wake-up only ends a wait: each loop checks the stop flag after it.
+  for (auto& w : workers_) wake_watch_.push_back(w->loop().add(wake_.get(), EPOLLIN, [](uint32_t) {}));
+  wake_watch_.push_back(loop_.add(wake_.get(), EPOLLIN, [](uint32_t) {}));
   if (options.metrics) {
     MetricsServer::AppendText append = [this](std::string& out) {
       const WorkerFigures t = totals();

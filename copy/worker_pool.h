@@ -65,6 +65,9 @@ class WorkerPool {
   mutable std::mutex failure_mu_;
   std::string failure_;
   std::unique_ptr<MetricsServer> metrics_;
+  // The wake-up in every loop; declared last, so they end before the
+  // eventfd closes and before the loops.
+  std::vector<EventLoop::Registration> wake_watch_;
 };
 
 }  // namespace tc

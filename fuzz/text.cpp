@@ -71,6 +71,7 @@ TC_FUZZ_TARGET(text) {
   for (auto& a : args2) argv2.push_back(a.data());
   argv2.push_back(nullptr);
   intercept::Options icpt;
-  (void)intercept::parse_options(argc, argv2.data(), icpt);
+  const ParseResult ri = intercept::parse_options(argc, argv2.data(), icpt);
+  TC_FUZZ_CHECK((ri.action == ParseResult::Action::kError) == !ri.error.empty());
   return 0;
 }

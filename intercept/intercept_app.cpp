@@ -1,11 +1,7 @@
 #include "intercept/intercept_app.h"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "intercept/nfqueue/nfqueue_reply_source.h"
@@ -64,14 +60,14 @@ InterceptApp::InterceptApp(const Options& options, Logger& log)
       dispatcher_(options.passlist, routes_, control_),
       source_(make_reply_source(options)) {
   if (source_) {
-    loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); });
+    registrations_.push_back(loop_.add(source_->fd(), EPOLLIN, [this](uint32_t) { on_replies_readable(); }));
   } else {
     for (uint16_t i = 0; i < options.queue_count; ++i) {
       workers_.push_back(std::make_unique<QueueWorker>(static_cast<uint16_t>(options.queue_num + i),
                                                        options.queue_maxlen, options.passlist,
                                                        options.batch_wait));
       QueueWorker* w = workers_.back().get();
-      loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); });
+      registrations_.push_back(loop_.add(w->notify_fd(), EPOLLIN, [this, w](uint32_t) { on_worker_headers(*w); }));
     }
   }
   if (options.mode == Mode::kAssistant) warn_if_forwarding();
@@ -96,9 +92,7 @@ void InterceptApp::warn_if_forwarding() {
   }
 }
 
-int InterceptApp::run() {
-  SignalWatch signals;
-  loop_.add(signals.fd(), EPOLLIN, [this, &signals](uint32_t) { on_signals(signals); });
+void InterceptApp::log_start() const {
   std::string ports;
   for (uint16_t p : control_.listening_ports()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
   TC_LOG(log_, kInfo, "intercept %s: %s mode, replies from %s, control port %s", TCPCOPY_VERSION,
@@ -126,6 +120,10 @@ int InterceptApp::run() {
     TC_LOG(log_, kInfo, "replies to %s are let through", list.c_str());
   }
   if (options_.metrics) TC_LOG(log_, kInfo, "metrics at http://%s/metrics", options_.metrics->to_string().c_str());
+}
+
+void InterceptApp::run_until(const std::atomic<bool>& stop) {
+  log_start();
   const std::string warning = source_ ? source_->start_warning() : workers_.front()->start_warning();
   if (!warning.empty()) TC_LOG(log_, kWarn, "%s", warning.c_str());
   // Threads start here, in the process that stays after daemonize().
@@ -133,7 +131,7 @@ int InterceptApp::run() {
 
   const Duration stats_every = options_.stats_interval;
   TimePoint next_stats = monotonic_now() + stats_every;
-  while (!stop_) {
+  while (!stop && !done_) {
     turn_handled_ = 0;
     loop_.run_once(kTick);
     const TimePoint now = monotonic_now();
@@ -142,15 +140,13 @@ int InterceptApp::run() {
     control_.flush();
     pacer_.end_of_turn(turn_handled_);
     if (options_.stats_interval.count() > 0 && now >= next_stats) {
-      log_counters("counters");
+      TC_LOG(log_, kInfo, "counters: %s", counters_line().c_str());
       next_stats = now + stats_every;
     }
   }
-  loop_.remove(signals.fd());
+  done_ = true;
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) on_worker_headers(*w);  // what they handed over last
-  log_counters("final counters");
-  return exit_status_;
 }
 
 void InterceptApp::on_replies_readable() {
@@ -164,10 +160,10 @@ void InterceptApp::on_worker_headers(QueueWorker& worker) {
   turn_handled_ +=
       worker.take([this](const SessionKey& key, const RoutedReply& reply) { dispatcher_.route(key, reply); });
   control_.flush();
-  if (const std::string why = worker.failure(); !why.empty() && !stop_) {
+  if (const std::string why = worker.failure(); !why.empty() && !done_) {
     TC_LOG(log_, kError, "queue thread stopped: %s; shutting down", why.c_str());
     exit_status_ = 1;
-    stop_ = true;
+    done_ = true;
   }
 }
 
@@ -176,18 +172,6 @@ std::string InterceptApp::describe_source() const {
   return std::to_string(workers_.size()) + " queues " + std::to_string(options_.queue_num) + "-" +
          std::to_string(options_.queue_num + workers_.size() - 1) + ", a thread each (first: " +
          workers_.front()->describe() + ")";
-}
-
-void InterceptApp::on_signals(SignalWatch& signals) {
-  while (const int sig = signals.next()) {
-    if (sig == SIGHUP) {
-      if (log_.reopen()) TC_LOG(log_, kInfo, "SIGHUP: log reopened");
-      else TC_LOG(log_, kError, "SIGHUP: cannot reopen log: %s", std::strerror(errno));
-    } else {
-      TC_LOG(log_, kInfo, "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      stop_ = true;
-    }
-  }
 }
 
 void InterceptApp::report(CounterSink& sink) const {
@@ -206,11 +190,11 @@ void InterceptApp::report(CounterSink& sink) const {
   pacer_.report(sink);
 }
 
-void InterceptApp::log_counters(const char* label) {
+std::string InterceptApp::counters_line() const {
   CounterText text;
   report(text);
-  const std::string line = text.line();
-  TC_LOG(log_, kInfo, "%s: %s", label, line.empty() ? "all zero" : line.c_str());
+  std::string line = text.line();
+  return line.empty() ? "all zero" : line;
 }
 
 }  // namespace tc::intercept

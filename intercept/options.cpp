@@ -1,6 +1,8 @@
 #include "intercept/options.h"
 
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/options/option_values.h"
 #include "common/pcap_io.h"
@@ -235,25 +237,29 @@ std::string apply_intercept_option(const OptionTable& t, int c, const char* v, O
   }
 }
 
-}  // namespace
-
-std::string parse_options(int argc, char* const argv[], Options& out) {
-  out = Options{};
-  const OptionTable t = intercept_table();
-  unsigned given = 0;
-  const ParseResult r =
-      t.parse(argc, argv, [&](int c, const char* v) { return apply_intercept_option(t, c, v, out, given); });
-  switch (r.action) {
-    case ParseResult::Action::kError: return r.error;
-    case ParseResult::Action::kHelp: out.help = true; return {};
-    case ParseResult::Action::kVersion: out.version = true; return {};
-    case ParseResult::Action::kRun: break;
-  }
+// What the options say together, once each was read: "" or the error.
+std::string check_combination(const OptionTable& t, const Options& out, unsigned given) {
   if (!out.check && !out.check_clients.empty()) return t.name(kOptCheckClient) + " needs " + t.name(kOptCheck);
   if (!out.check && !out.check_ports.empty()) return t.name(kOptCheckPort) + " needs " + t.name(kOptCheck);
   if (out.allow_any && !out.allow.empty())
     return "--allow any opens the control port to every address: it cannot be combined with an address list";
   return check_mode(out, given);
+}
+
+}  // namespace
+
+ParseResult parse_options(int argc, char* const argv[], Options& out) {
+  out = Options{};
+  const OptionTable t = intercept_table();
+  unsigned given = 0;
+  ParseResult r =
+      t.parse(argc, argv, [&](int c, const char* v) { return apply_intercept_option(t, c, v, out, given); });
+  if (r.action != ParseResult::Action::kRun) return r;
+  if (std::string error = check_combination(t, out, given); !error.empty()) {
+    r.action = ParseResult::Action::kError;
+    r.error = std::move(error);
+  }
+  return r;
 }
 
 ControlExposure control_exposure(const Options& o) {

@@ -44,8 +44,6 @@ struct Options : ProcessOptions {
   uint32_t route_timeout_s = 120;
   std::vector<IpAddress> check_clients;  // --check-client: routes for replies to these
   std::vector<uint16_t> check_ports;     // --check-port: ports the NFQUEUE rule must catch
-  bool help = false;
-  bool version = false;
 };
 
 // Who can reach the control port, decided from -b, --allow and
@@ -58,9 +56,10 @@ struct ControlExposure {
 };
 ControlExposure control_exposure(const Options& o);
 
-// Parses argv into `out`. Returns an empty string on success, else a message
-// naming the option and the offending value. Never exits, never prints.
-std::string parse_options(int argc, char* const argv[], Options& out);
+// Parses argv into `out`: kRun, kHelp or kVersion, or kError with a
+// message naming the option and the offending value. Never exits, never
+// prints.
+ParseResult parse_options(int argc, char* const argv[], Options& out);
 
 std::string usage_text(const char* program);
 

@@ -46,7 +46,7 @@ const char* cap_name(int cap) {
 
 }  // namespace
 
-std::string drop_capabilities(std::initializer_list<int> keep) {
+std::string drop_capabilities(const std::vector<int>& keep) {
   CapSets s = read_sets();
   uint32_t permitted[2] = {s.data[0].permitted, s.data[1].permitted};
   uint32_t kept[2] = {0, 0};

@@ -5,8 +5,8 @@
 // it is sent.
 #pragma once
 
-#include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace tc {
 
@@ -16,7 +16,7 @@ namespace tc {
 // (when allowed: it takes CAP_SETPCAP), and no_new_privs is set, so no
 // later execve can regain anything. Returns a line for the log. Throws
 // std::system_error if the sets cannot be changed.
-std::string drop_capabilities(std::initializer_list<int> keep);
+std::string drop_capabilities(const std::vector<int>& keep);
 
 // The effective capability set, as the kernel reports it (tests, logs).
 unsigned long long effective_capabilities();

@@ -1,5 +1,6 @@
 // Signals as events of the loop (signalfd), so no handler touches global
-// state: SIGTERM/SIGINT stop, SIGHUP reopens the log.
+// state. What each one does (SIGTERM/SIGINT stop, SIGHUP reopens the log)
+// is SignalActions' (signal_actions.h).
 #pragma once
 
 #include "common/unique_fd.h"

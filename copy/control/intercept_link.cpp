@@ -86,11 +86,7 @@ InterceptLink::InterceptLink(EventLoop& loop, Logger& log, std::vector<Endpoint>
   chosen_.reserve(intercepts_.size());
 }
 
-InterceptLink::~InterceptLink() {
-  for (Intercept& in : intercepts_)
-    for (Connection& c : in.conns)
-      if (c.stream.is_open()) loop_.remove(c.stream.fd());
-}
+InterceptLink::~InterceptLink() = default;
 
 size_t InterceptLink::intercepts_up() const {
   return static_cast<size_t>(
@@ -248,7 +244,7 @@ void InterceptLink::start_connect(size_t ii, size_t ci, TimePoint now) {
   }
   // Even an immediate success goes through EPOLLOUT: one path for both.
   try {
-    loop_.add(fd.get(), EPOLLOUT, [this, ii, ci](uint32_t events) { on_event(ii, ci, events); });
+    c.registration = loop_.add(fd.get(), EPOLLOUT, [this, ii, ci](uint32_t events) { on_event(ii, ci, events); });
   } catch (const std::system_error& e) {
     close(ii, ci, LinkFailure::kOther, e.what());
     return;
@@ -453,7 +449,7 @@ bool InterceptLink::write_pending(size_t ii, size_t ci) {
 bool InterceptLink::set_events(size_t ii, size_t ci, bool want_write) {
   Connection& c = intercepts_[ii].conns[ci];
   if (c.want_write == want_write) return true;
-  if (!loop_.modify(c.stream.fd(), want_write ? EPOLLIN | EPOLLOUT : EPOLLIN)) {
+  if (!c.registration.modify(want_write ? EPOLLIN | EPOLLOUT : EPOLLIN)) {
     const int err = errno;
     close(ii, ci, LinkFailure::kOther, "epoll_ctl: " + errno_text(err));
     return false;
@@ -477,7 +473,7 @@ void InterceptLink::close(size_t ii, size_t ci, LinkFailure why, const std::stri
   const bool was_up = c.state == State::kUp;
   const char* what = was_up ? "connection lost" : c.state == State::kHelloSent ? "hello failed" : "cannot connect";
   if (c.stream.is_open()) {
-    loop_.remove(c.stream.fd());
+    c.registration.reset();
     c.stream.close();
   }
   c.state = State::kIdle;

@@ -102,6 +102,7 @@ class InterceptLink final : public SessionRegistrar {
     explicit Connection(size_t writer_max) : stream(writer_max) {}
     State state = State::kIdle;
     FramedStream stream;  // open from connect to close
+    EventLoop::Registration registration;  // its fd in the loop; ends before the stream closes
     // Idle: when to connect; connecting/hello: when to give up. nullopt:
     // set on the next tick (events carry no time).
     std::optional<TimePoint> deadline;

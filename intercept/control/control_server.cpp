@@ -67,16 +67,12 @@ ControlServer::ControlServer(const Config& config, EventLoop& loop, RouteTable& 
   if (listeners_.empty() && !first_error.empty()) throw std::runtime_error(first_error);
   for (const UniqueFd& l : listeners_) {
     const int fd = l.get();
-    loop_.add(fd, EPOLLIN, [this, fd](uint32_t) { on_accept(fd); });
+    listening_.push_back(loop_.add(fd, EPOLLIN, [this, fd](uint32_t) { on_accept(fd); }));
   }
 }
 
 ControlServer::~ControlServer() {
-  for (const UniqueFd& l : listeners_) loop_.remove(l.get());
-  for (auto& [id, e] : conns_) {
-    loop_.remove(e.conn->fd());
-    ++counters_.closed[static_cast<size_t>(CloseReason::kShutdown)];
-  }
+  counters_.closed[static_cast<size_t>(CloseReason::kShutdown)] += conns_.size();
 }
 
 std::vector<uint16_t> ControlServer::listening_ports() const {
@@ -127,15 +123,16 @@ void ControlServer::on_accept(int listen_fd) {
     const int raw = fd.get();
     auto conn = std::make_unique<ControlConnection>(id, std::move(fd), peer, max_output_bytes_,
                                                     secret_ ? &*secret_ : nullptr, monotonic_now());
+    EventLoop::Registration registration;
     try {
-      loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_event(id, events); });
+      registration = loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_event(id, events); });
     } catch (const std::system_error& e) {
       // The connection is dropped (closed here); the loop keeps serving.
       ++counters_.accept_errors;
       TC_LOG(log_, kWarn, "control: cannot watch the connection from %s: %s", peer.to_string().c_str(), e.what());
       continue;
     }
-    conns_.emplace(id, Entry{std::move(conn), source, false});
+    conns_.emplace(id, Entry{std::move(conn), std::move(registration), source, false});
     pending_.push_back(id);
     ++counters_.accepted;
     TC_LOG(log_, kDebug, "control: connection #%llu from %s", static_cast<unsigned long long>(id),
@@ -312,7 +309,7 @@ std::optional<CloseReason> ControlServer::write_out(Entry& e) {
   const bool want = e.conn->has_output();
   if (want != e.epollout) {
     // Events that cannot be changed would stall the connection.
-    if (!loop_.modify(e.conn->fd(), want ? (EPOLLIN | EPOLLOUT) : EPOLLIN)) return CloseReason::kWriteError;
+    if (!e.registration.modify(want ? (EPOLLIN | EPOLLOUT) : EPOLLIN)) return CloseReason::kWriteError;
     e.epollout = want;
   }
   return std::nullopt;
@@ -351,7 +348,7 @@ void ControlServer::close(ConnId id, CloseReason reason) {
            c.peer().to_string().c_str(), to_string(reason));
   if (!c.said_hello()) std::erase(pending_, id);
   freed_since_trim_ += c.buffer_bytes() + sizeof(ControlConnection);
-  loop_.remove(c.fd());
+  it->second.registration.reset();
   routes_.connection_down(id);
   conns_.erase(it);
 }

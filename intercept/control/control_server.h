@@ -82,6 +82,7 @@ class ControlServer : public ReplySink {
   static SourceKey source_key(const IpAddress& addr);
   struct Entry {
     std::unique_ptr<ControlConnection> conn;
+    EventLoop::Registration registration;  // declared after conn: ends before its fd closes
     SourceKey source{};
     bool epollout = false;  // armed while output waits for socket space
   };
@@ -109,6 +110,7 @@ class ControlServer : public ReplySink {
   TimePoint next_release_{};       // the next sweep for idle buffers
   size_t freed_since_trim_ = 0;    // buffer bytes of closed connections
   std::vector<UniqueFd> listeners_;
+  std::vector<EventLoop::Registration> listening_;  // one per listener, ended before them
   std::unordered_map<ConnId, Entry> conns_;
   std::vector<std::pair<ConnId, CloseReason>> to_close_;
   ConnId next_id_ = 1;

@@ -73,8 +73,8 @@ TEST(EventLoopTurn, CountsReadyDescriptorsAndZeroOnTimeout) {
       ++handled;
     };
   };
-  loop.add(a.get(), EPOLLIN, clear(a.get()));
-  loop.add(b.get(), EPOLLIN, clear(b.get()));
+  const EventLoop::Registration ra = loop.add(a.get(), EPOLLIN, clear(a.get()));
+  const EventLoop::Registration rb = loop.add(b.get(), EPOLLIN, clear(b.get()));
   EXPECT_EQ(loop.run_once(std::chrono::milliseconds(1)), 0u);
   const uint64_t one = 1;
   ASSERT_EQ(::write(a.get(), &one, sizeof one), 8);

@@ -19,7 +19,7 @@ Options options(std::vector<std::string> args) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   Options o;
-  EXPECT_EQ(parse_options(static_cast<int>(args.size()), argv.data(), o), "");
+  EXPECT_EQ(parse_options(static_cast<int>(args.size()), argv.data(), o).action, ParseResult::Action::kRun);
   return o;
 }
 

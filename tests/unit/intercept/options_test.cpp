@@ -6,19 +6,23 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tc::intercept {
 namespace {
 
 // getopt permutes argv, so every call gets its own mutable copy.
-std::string parse(std::vector<std::string> args, Options& out) {
+ParseResult parse_result(std::vector<std::string> args, Options& out) {
   args.insert(args.begin(), "intercept");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   return parse_options(static_cast<int>(args.size()), argv.data(), out);
 }
+
+// The error, or "" when the command line is taken.
+std::string parse(std::vector<std::string> args, Options& out) { return parse_result(std::move(args), out).error; }
 
 TEST(Options, DefaultsMatchTheDocumentedOnes) {
   Options o;
@@ -80,11 +84,10 @@ TEST(Options, RepeatedPasslistAccumulates) {
 
 TEST(Options, HelpAndVersion) {
   Options o;
-  ASSERT_EQ(parse({"-h"}, o), "");
-  EXPECT_TRUE(o.help);
-  ASSERT_EQ(parse({"--version"}, o), "");
-  EXPECT_TRUE(o.version);
-  EXPECT_FALSE(o.help);  // each parse starts from defaults
+  EXPECT_EQ(parse_result({"-h"}, o).action, ParseResult::Action::kHelp);
+  EXPECT_EQ(parse_result({"--version"}, o).action, ParseResult::Action::kVersion);
+  EXPECT_EQ(parse_result({}, o).action, ParseResult::Action::kRun);
+  EXPECT_EQ(parse_result({"--nope"}, o).action, ParseResult::Action::kError);
 }
 
 TEST(Options, MetricsAndCheck) {

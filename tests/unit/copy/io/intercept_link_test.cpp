@@ -26,6 +26,7 @@ class FakeIntercept {
  public:
   struct Peer {
     UniqueFd fd;
+    EventLoop::Registration registration;  // ends before fd closes
     wire::FrameDecoder decoder;
     std::optional<uint32_t> hello_id;
     uint16_t hello_prefix = 0;
@@ -48,12 +49,9 @@ class FakeIntercept {
     socklen_t len = sizeof sa;
     getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&sa), &len);
     port_ = ntohs(sa.sin_port);
-    loop_.add(listener_.get(), EPOLLIN, [this](uint32_t) { accept_all(); });
+    listening_ = loop_.add(listener_.get(), EPOLLIN, [this](uint32_t) { accept_all(); });
   }
-  ~FakeIntercept() {
-    close_peers();
-    loop_.remove(listener_.get());
-  }
+  ~FakeIntercept() { close_peers(); }
 
   uint16_t port() const { return port_; }
   Endpoint endpoint() const { return Endpoint{*IpAddress::parse("127.0.0.1"), port_}; }
@@ -74,7 +72,7 @@ class FakeIntercept {
   void close_peers() {
     for (auto& p : peers)
       if (p->fd) {
-        loop_.remove(p->fd.get());
+        p->registration.reset();
         p->fd.reset();
       }
   }
@@ -114,7 +112,7 @@ class FakeIntercept {
       peers.push_back(std::make_unique<Peer>());
       Peer* p = peers.back().get();
       p->fd = std::move(fd);
-      loop_.add(p->fd.get(), EPOLLIN, [this, p](uint32_t) { read(*p); });
+      p->registration = loop_.add(p->fd.get(), EPOLLIN, [this, p](uint32_t) { read(*p); });
     }
   }
   void read(Peer& p) {
@@ -122,7 +120,7 @@ class FakeIntercept {
     const ssize_t n = ::read(p.fd.get(), space.data(), space.size());
     if (n <= 0) {
       if (n < 0 && errno == EAGAIN) return;
-      loop_.remove(p.fd.get());
+      p.registration.reset();
       p.fd.reset();
       return;
     }
@@ -158,6 +156,7 @@ class FakeIntercept {
 
   EventLoop& loop_;
   UniqueFd listener_;
+  EventLoop::Registration listening_;
   uint16_t port_ = 0;
 };
 
