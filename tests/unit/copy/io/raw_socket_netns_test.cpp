@@ -117,6 +117,24 @@ RawSender make_sender(std::vector<const char*> targets) {
   return RawSender(o);
 }
 
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+// A TCP server listening on `a`; empty when it cannot.
+UniqueFd listen_on(const sockaddr_in& a) {
+  UniqueFd server(::socket(AF_INET, SOCK_STREAM, 0));
+  const int on = 1;
+  if (::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      ::bind(server.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(server.get(), 8) != 0)
+    return UniqueFd();
+  return server;
+}
+
 std::vector<uint32_t> seqs(const Collect& c) {
   std::vector<uint32_t> out;
   for (const auto& p : c.packets) {
@@ -235,17 +253,11 @@ TEST(RingCaptureInNetns, CarriesTheAnswersInOrderWithTheRequests) {
   Tagged requests(log, "request"), answers(log, "answer");
   cap.deliver_answers_to(answers);
 
-  UniqueFd server(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(8080);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int on = 1;
-  ASSERT_EQ(::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
-  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(server.get(), 1), 0);
+  const sockaddr_in a = loopback(8080);
+  UniqueFd server = listen_on(a);
+  ASSERT_TRUE(server);
   UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
-  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
   UniqueFd conn(::accept(server.get(), nullptr, nullptr));
   ASSERT_TRUE(conn);
   const std::string request(10, 'q'), answer(1000, 'a');
@@ -296,15 +308,10 @@ TEST(RingCaptureInNetns, AFanoutGroupGivesEachWorkerItsClientPorts) {
     send_all(sender, packets);
   }
   // Answers: what the host sends from 8080, to each client port.
-  UniqueFd server(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(8080);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const sockaddr_in a = loopback(8080);
+  UniqueFd server = listen_on(a);
+  ASSERT_TRUE(server);
   const int on = 1;
-  ASSERT_EQ(::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
-  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(server.get(), 8), 0);
   std::vector<UniqueFd> kept;
   for (uint16_t port = 42000; port < 42003; ++port) {
     UniqueFd client(::socket(AF_INET, SOCK_STREAM, 0));
@@ -312,7 +319,7 @@ TEST(RingCaptureInNetns, AFanoutGroupGivesEachWorkerItsClientPorts) {
     from.sin_port = htons(port);
     ASSERT_EQ(::setsockopt(client.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
     ASSERT_EQ(::bind(client.get(), reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
-    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
     UniqueFd conn(::accept(server.get(), nullptr, nullptr));
     ASSERT_TRUE(conn);
     ASSERT_EQ(::send(conn.get(), "answer", 6, 0), 6);
