@@ -43,7 +43,9 @@ class ControlServer : public ReplySink {
     // holding the most (silent ones first) makes room, so peers that
     // connect and say nothing cannot lock a tcpcopy out.
     size_t max_pending = 64;
-    size_t max_pending_per_source = 8;
+    // A tcpcopy with --workers opens workers x -C connections at once
+    // from one address (16 x 2 by default at most).
+    size_t max_pending_per_source = 32;
     size_t max_connections = 1024;
   };
   // Memory a connection holds at most: its input buffer (two frames) and

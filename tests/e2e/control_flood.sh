@@ -3,7 +3,7 @@
 # the online host keep trying to fill intercept's handshake slots for 8 s,
 # each one closed opened again at once; a real tcpcopy started meanwhile
 # still connects within a second and replicates, because a new connection
-# always gets a slot: a source at its limit of pending connections (8)
+# always gets a slot: a source at its limit of pending connections (32)
 # gives up its oldest, and when all 64 are busy the source holding the most
 # gives one up. The flood is told why (kTurnedAway frames), intercept counts every
 # eviction, and tcpcopy's connections are never among them.
