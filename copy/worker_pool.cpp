@@ -1,5 +1,6 @@
 #include "copy/worker_pool.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -77,7 +78,10 @@ WorkerPool::WorkerPool(const CopyOptions& options, Logger& log)
 
 WorkerPool::~WorkerPool() { stop_workers(); }
 
-void WorkerPool::run_worker(TcpcopyApp& worker) {
+void WorkerPool::run_worker(TcpcopyApp& worker, uint16_t index) {
+  // "tcpcopy/1", ... in top -H and ps -L (at most 15 characters).
+  const std::string name = "tcpcopy/" + std::to_string(index + 1);
+  pthread_setname_np(pthread_self(), name.c_str());
   try {
     worker.run_until(stop_);
   } catch (const std::exception& e) {
@@ -100,7 +104,7 @@ void WorkerPool::stop_workers() {
 }
 
 void WorkerPool::run_until(const std::atomic<bool>& stop_flag) {
-  for (auto& w : workers_) threads_.emplace_back([this, &w] { run_worker(*w); });
+  for (uint16_t i = 0; i < workers_.size(); ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i], i); });
   TimePoint next_stats = monotonic_now() + options_.stats_interval;
   while (!stop_flag && !stop_) {
     TimePoint now = monotonic_now();

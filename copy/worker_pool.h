@@ -49,7 +49,7 @@ class WorkerPool {
   WorkerFigures totals() const;
 
  private:
-  void run_worker(TcpcopyApp& worker);
+  void run_worker(TcpcopyApp& worker, uint16_t index);
   void stop_workers();
   void report(CounterSink& sink) const;
   void log_comparison_errors();

@@ -25,6 +25,8 @@ all=$E2E_TMP/exchanges.jsonl
 start_tcpcopy --workers 2 -n 2 --compare-all "$all" --metrics "$METRICS"
 grep -q 'worker 1 of 2: capture: .*fanout group' "$E2E_TMP/tcpcopy.log" || fail "worker 1 did not join a fanout group"
 grep -q 'worker 2 of 2: capture: .*fanout group' "$E2E_TMP/tcpcopy.log" || fail "worker 2 did not join a fanout group"
+threads=$(ps -L -o comm= -p "${E2E_PID[tcpcopy]}" | sort | tr '\n' ' ')
+[[ $threads == *"tcpcopy/1 tcpcopy/2"* ]] || fail "tcpcopy's threads are '$threads', expected the workers tcpcopy/1 and tcpcopy/2"
 # Both workers' control connections (-C 2 each) reach intercept.
 wait_until 10 "four control connections" \
   bash -c "(( \$(ip netns exec $NS_ONLINE ss -Htn state established 'dst $TARGET_ADDR:$CONTROL_PORT' | wc -l) == 4 ))"
