@@ -279,6 +279,12 @@ void RouteSender::report(CounterSink& sink) const {
             "Copies of the default send that went through raw sockets instead of a transmit ring, by reason");
   for (size_t r = 0; r < fallback_.size(); ++r)
     sink.counter("send_fallback", to_string(static_cast<FallbackReason>(r)), fallback_[r]);
+  sink.help("send_route_resyncs",
+            "Times the kernel's route and neighbour notifications overflowed tcpcopy's socket and every target's "
+            "route and next hop were asked again");
+  sink.counter("send_route_resyncs", "", netlink_ ? netlink_->resyncs() : 0);
+  sink.help("send_route_query_errors", "Route and neighbour queries the kernel's rtnetlink socket refused to take");
+  sink.counter("send_route_query_errors", "", netlink_ ? netlink_->send_errors() : 0);
 }
 
 }  // namespace tc
