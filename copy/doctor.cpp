@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -357,6 +358,36 @@ void check_offloads(const CopyOptions& o, Host& host, Report& report) {
   }
 }
 
+// --workers: the kernel shares the packet ring among them from Linux 4.3
+// (PACKET_FANOUT_CBPF); other captures make each worker read every packet.
+void check_workers(const CopyOptions& o, Host& host, Report& report) {
+  if (o.workers <= 1) return;
+  const std::string check = "workers";
+  const std::string n = std::to_string(o.workers);
+  const size_t connections = o.workers * o.connections * o.intercepts.size();
+  if (!o.link.capture_interfaces.empty()) {
+    report.info(check,
+                n + " workers with -i: each reads every packet libpcap captures and keeps its own share (counted in "
+                    "capture_other_workers), " + n + " times the capture's cost",
+                "leave -i out: the packet ring shares the connections among the workers in the kernel");
+    return;
+  }
+  unsigned major = 0, minor = 0;
+  const auto release = host.read_file("/proc/sys/kernel/osrelease");
+  if (release && std::sscanf(release->c_str(), "%u.%u", &major, &minor) == 2 && (major < 4 || (major == 4 && minor < 3))) {
+    report.warn(check,
+                "Linux " + release->substr(0, release->find_first_of("\n-")) +
+                    " cannot share the packet ring among workers (PACKET_FANOUT_CBPF came in 4.3): each worker "
+                    "will read every packet through raw sockets and keep its own share",
+                "run one worker, or a kernel of 4.3 or later");
+    return;
+  }
+  std::string detail = n + " session engines; the packet ring hands each its share of the client connections in the "
+                           "kernel (by a hash of the client port)";
+  if (connections > 0) detail += "; " + std::to_string(connections) + " control connections to intercept in all";
+  report.ok(check, detail);
+}
+
 }  // namespace
 
 doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProber& probe) {
@@ -389,6 +420,7 @@ doctor::Report check_copy(const CopyOptions& o, Host& host, const InterceptProbe
   if (!o.link.output_interface.empty()) check_output_interface(o, routes, host, report);
   check_path_mtu(o, routes, host, report);
   check_offloads(o, host, report);
+  check_workers(o, host, report);
   return report;
 }
 

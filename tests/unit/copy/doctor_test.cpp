@@ -184,6 +184,36 @@ TEST(CopyDoctor, TheDefaultSendPathOfEachTarget) {
   EXPECT_EQ(r.exit_status(), 0) << r.text("tcpcopy");
 }
 
+TEST(CopyDoctor, WorkersAreToldHowTheyShareTheCapture) {
+  FakeHost h = ready_host();
+  h.files["/proc/sys/kernel/osrelease"] = "6.1.0-13-amd64\n";
+  auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", "4"}), h,
+                      always(InterceptProbe::Outcome::kOk));
+  const auto* w = doctor::find_check(r, "workers");
+  ASSERT_TRUE(w) << r.text("tcpcopy");
+  EXPECT_EQ(w->severity, Severity::kOk);
+  EXPECT_NE(w->detail.find("4 session engines"), std::string::npos) << w->detail;
+  EXPECT_NE(w->detail.find("8 control connections"), std::string::npos) << w->detail;
+  h.files["/proc/sys/kernel/osrelease"] = "4.2.8\n";
+  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", "2"}), h,
+                 always(InterceptProbe::Outcome::kOk));
+  w = doctor::find_check(r, "workers");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->severity, Severity::kWarn);
+  EXPECT_NE(w->detail.find("Linux 4.2.8 cannot share"), std::string::npos) << w->detail;
+  h.files["/proc/sys/kernel/osrelease"] = "6.1.0\n";
+  r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2", "--workers", "2", "-i", "eth0"}), h,
+                 always(InterceptProbe::Outcome::kOk));
+  w = doctor::find_check(r, "workers");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->severity, Severity::kInfo);
+  EXPECT_NE(w->detail.find("capture_other_workers"), std::string::npos) << w->detail;
+  EXPECT_FALSE(doctor::find_check(check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h,
+                                             always(InterceptProbe::Outcome::kOk)),
+                                  "workers"))
+      << "one worker says nothing";
+}
+
 TEST(CopyDoctor, ReadyHost) {
   FakeHost h = ready_host();
   const auto r = check_copy(options({"-x", "80-10.0.0.2:80", "-s", "10.0.0.2"}), h, always(InterceptProbe::Outcome::kOk));
