@@ -25,7 +25,13 @@
 #   (user + system, from the start of the load until the target settled),
 #   and of the online server per 10,000 online requests (during the load:
 #   how fast the machine is in this run, to compare runs of other days),
-#   peak RSS of each daemon.
+#   peak RSS of each daemon,
+#   tcpcopy's CPU per packet it captured, beside the floor of sending: the
+#   CPU per packet of bench/tools/bulk_send (built as build/bench/bulk_send,
+#   BULK_SEND_BIN chooses another) sending as many prebuilt packets as
+#   tcpcopy sent, of the mean size it captured, from a transmit ring
+#   (TPACKET_V2) on the same veth, right after the workload; and their
+#   ratio (how far tcpcopy is from the cheapest possible send).
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--serial-requests N]
@@ -47,7 +53,7 @@ source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
 workloads=()
-usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -108,6 +114,8 @@ limit_cpu() {
 e2e_init bench
 require_daemons
 require_tools nginx wrk redis-server redis-benchmark redis-cli
+BULK_SEND_BIN=${BULK_SEND_BIN:-$REPO_ROOT/build/bench/bulk_send}
+[[ -x $BULK_SEND_BIN ]] || fail "bulk_send not found at '$BULK_SEND_BIN' (set BULK_SEND_BIN or build first)"
 topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
@@ -119,6 +127,20 @@ start_redis target "$NS_TARGET" "$TARGET_ADDR"
 clk_tck=$(getconf CLK_TCK)
 # cpu_ticks NAME: user + system ticks of a background process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
+
+# bulk_floor COUNT SIZE: CPU microseconds bulk_send spent sending COUNT
+# prebuilt packets of SIZE bytes (IP) from a transmit ring on the online
+# host's veth toward the target, where tcpcopy's copies go; 0 when COUNT is.
+bulk_floor() {
+  local count=$1 size=$2 out
+  ((count > 0)) || { echo 0; return; }
+  ((size < 40)) && size=40
+  ((size > 1500)) && size=1500
+  out=$(in_online timeout 120 "$BULK_SEND_BIN" --dev ot --count "$count" --size "$size" --seconds 100 2>&1) ||
+    fail "bulk_send failed: $out"
+  log "bulk_send: $out" >&2
+  sed -n 's/.*cpu_us=\([0-9]*\).*/\1/p' <<<"$out"
+}
 
 # server_ticks WORKLOAD: user + system ticks of the online server handling
 # it, nginx workers included: the machine's speed, measured in the same run.
@@ -244,15 +266,21 @@ for workload in "${workloads[@]}"; do
   else
     stop_daemons >&2
   fi
+  # The floor: as many packets as tcpcopy sent, of the size it captured,
+  # from a transmit ring on the same veth.
+  captured=$(counter tcpcopy packets_captured) sent=$(counter tcpcopy packets_sent)
+  bulk_us=$(bulk_floor "$sent" "$(($(counter tcpcopy bytes_captured) / (captured > 0 ? captured : 1)))")
 
   row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \
-    -v load_end="$load_end" -v settled="$settled" 'BEGIN {
+    -v load_end="$load_end" -v settled="$settled" -v cap="$captured" -v sent="$sent" -v bulk="$bulk_us" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
-      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f |",
+      tpp = (cap > 0 ? tc * 1e6 / hz / cap : 0)
+      bpp = (sent > 0 ? bulk / sent : 0)
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %.2f | %.3f | %s |",
         w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? sprintf("%.1f", settled - load_end) : "never"),
-        tc * per, ic * per, sc * sper, trss / 1024, irss / 1024
+        tc * per, ic * per, sc * sper, trss / 1024, irss / 1024, tpp, bpp, (bpp > 0 ? sprintf("%.1f", tpp / bpp) : "n/a")
     }')
   log "$row"
   rows+=("$row")
@@ -260,8 +288,8 @@ done
 assert_no_leak >&2
 
 echo
-echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet | bulk send CPU µs / packet | tcpcopy / bulk |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests (serial: -c 1 -P 1 -n $serial_requests), ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"
