@@ -41,6 +41,19 @@
 #                   intercept --queue-balance reads them, a thread each)
 #   [--target-cpu PCT]  (the target's nginx gets at most PCT% of one CPU, a
 #                   cgroup quota: a test server slower than production)
+#   [--capacity] [--capacity-cpu PCT] [--capacity-start R] [--capacity-steps N]
+#   [--capacity-seconds S] [--capacity-lag S]
+# --capacity (or --only capacity, for these rows alone) adds the capacity
+# rows, off by default (about 30 s to a few minutes more): the highest rate
+# of keep-alive requests that tcpcopy, held by a cgroup quota (10 ms
+# periods) to PCT% of one CPU per worker (default 10), replicates in full
+# and keeps up with, with --workers 1 and --workers 2 (n/a when this
+# tcpcopy has no --workers), and their ratio. The load is
+# bench/tools/paced_http (PACED_HTTP_BIN): a fixed total rate on the
+# --connections keep-alive connections, S s a step (default 3), from R
+# req/s (default 4000) times 1.25 a step, at most N steps (default 16),
+# until the target's access log misses an online request or has them all
+# only more than --capacity-lag s (default 1) after the load.
 # The target's veth receives on a kernel thread of its own, as a second
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
@@ -52,6 +65,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
+capacity=0 capacity_cpu=10 capacity_start=4000 capacity_steps=16 capacity_seconds=3 capacity_lag=1
 workloads=()
 usage() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
 while (($#)); do
@@ -66,19 +80,35 @@ while (($#)); do
     --inline-rx) inline_rx=1; shift ;;
     --queues) export E2E_QUEUES=$2; shift 2 ;;
     --target-cpu) target_cpu=$2; shift 2 ;;
+    --capacity) capacity=1; shift ;;
+    --capacity-cpu) capacity_cpu=$2; shift 2 ;;
+    --capacity-start) capacity_start=$2; shift 2 ;;
+    --capacity-steps) capacity_steps=$2; shift 2 ;;
+    --capacity-seconds) capacity_seconds=$2; shift 2 ;;
+    --capacity-lag) capacity_lag=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in "$seconds" "$conns" "$redis_requests" "$serial_requests" "${E2E_QUEUES:-1}"; do
+for n in "$seconds" "$conns" "$redis_requests" "$serial_requests" "${E2E_QUEUES:-1}" \
+  "$capacity_cpu" "$capacity_start" "$capacity_steps" "$capacity_seconds" "$capacity_lag"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive number" >&2; exit 2; }
 done
 ((seconds <= 120)) || { echo "bench: --seconds $seconds: at most 120" >&2; exit 2; }
+((capacity_cpu <= 100)) || { echo "bench: --capacity-cpu $capacity_cpu: at most 100 (percent of one CPU)" >&2; exit 2; }
+((capacity_steps <= 30 && capacity_seconds <= 30 && capacity_start <= 500000)) ||
+  { echo "bench: --capacity-steps and --capacity-seconds: at most 30; --capacity-start: at most 500000" >&2; exit 2; }
 if [[ -n $target_cpu ]] && ! [[ $target_cpu =~ ^[1-9][0-9]*$ && $target_cpu -le 100 ]]; then
   echo "bench: --target-cpu '$target_cpu': expected 1-100 (percent of one CPU)" >&2
   exit 2
 fi
 ((${#workloads[@]})) || workloads=(keepalive keepalive-compare close redis redis-serial keepalive-link close-link keepalive-arch1 close-arch1)
+# "capacity" is no workload of the table: it asks for the capacity rows.
+only=()
+for w0 in "${workloads[@]}"; do
+  if [[ $w0 == capacity ]]; then capacity=1; else only+=("$w0"); fi
+done
+workloads=("${only[@]}")
 for w0 in "${workloads[@]}"; do
   w=${w0%-compare}
   w=${w%-arch1}
@@ -88,34 +118,38 @@ done
 
 ((inline_rx)) || export E2E_RX_THREAD=1
 
-# limit_cpu NAME PCT: the background process NAME and its children get at
-# most PCT% of one CPU (a cgroup of their own, v1 or v2, removed at exit).
+# limit_cpu NAME PCT [TAG [PERIOD_US]]: the background process NAME and its
+# children get at most PCT% of one CPU (PCT may pass 100 for several
+# threads; a cgroup of their own, v1 or v2, named after TAG, default NAME,
+# removed at exit), in periods of PERIOD_US (default 100,000 µs).
 limit_cpu() {
-  local name=$1 pct=$2 dir pid
+  local name=$1 pct=$2 tag=${3:-$1} period=${4:-100000} dir pid
   if [[ -d /sys/fs/cgroup/cpu && -f /sys/fs/cgroup/cpu/cgroup.procs ]]; then
-    dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$
+    dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$-$tag
     mkdir "$dir" || fail "cannot create cgroup $dir"
-    echo 100000 >"$dir/cpu.cfs_period_us"
-    echo $((pct * 1000)) >"$dir/cpu.cfs_quota_us"
+    echo "$period" >"$dir/cpu.cfs_period_us"
+    echo $((pct * period / 100)) >"$dir/cpu.cfs_quota_us"
   elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
     echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
-    dir=/sys/fs/cgroup/tcpcopy-bench-$$
+    dir=/sys/fs/cgroup/tcpcopy-bench-$$-$tag
     mkdir "$dir" || fail "cannot create cgroup $dir"
-    echo "$((pct * 1000)) 100000" >"$dir/cpu.max" || fail "cannot set cpu.max in $dir"
+    echo "$((pct * period / 100)) $period" >"$dir/cpu.max" || fail "cannot set cpu.max in $dir"
   else
-    fail "--target-cpu needs the cgroup cpu controller (v1 or v2)"
+    fail "--target-cpu and --capacity need the cgroup cpu controller (v1 or v2)"
   fi
   E2E_AT_EXIT+=("rmdir '$dir' 2>/dev/null || echo 'cleanup: could not remove cgroup $dir' >&2")
   for pid in "${E2E_PID[$name]}" $(pgrep -P "${E2E_PID[$name]}"); do
     echo "$pid" >"$dir/cgroup.procs" || fail "cannot move $name ($pid) into $dir"
   done
-  log "$name limited to $pct% of one CPU ($dir)"
+  log "$name limited to $pct% of one CPU in periods of $period µs ($dir)"
 }
 e2e_init bench
 require_daemons
 require_tools nginx wrk redis-server redis-benchmark redis-cli
 BULK_SEND_BIN=${BULK_SEND_BIN:-$REPO_ROOT/build/bench/bulk_send}
 [[ -x $BULK_SEND_BIN ]] || fail "bulk_send not found at '$BULK_SEND_BIN' (set BULK_SEND_BIN or build first)"
+PACED_HTTP_BIN=${PACED_HTTP_BIN:-$REPO_ROOT/build/bench/paced_http}
+((!capacity)) || [[ -x $PACED_HTTP_BIN ]] || fail "paced_http not found at '$PACED_HTTP_BIN' (set PACED_HTTP_BIN or build first)"
 topology_up
 leak_detector_install
 start_nginx online "$NS_ONLINE" "$ONLINE_ADDR"
@@ -285,11 +319,100 @@ for workload in "${workloads[@]}"; do
   log "$row"
   rows+=("$row")
 done
+
+# capacity WORKERS: the highest rate of keep-alive requests (paced_http,
+# $conns connections) that tcpcopy with WORKERS session engines, held to
+# $capacity_cpu% of a CPU per worker, replicates in full and keeps up with:
+# from $capacity_start req/s, times 1.25 a step, $capacity_seconds s a
+# step, at most $capacity_steps steps, until the target misses an online
+# request or has them all only more than $capacity_lag s after the load
+# (tcpcopy slower than the load: a longer load would overflow its buffers).
+# Sets cap_result to "BEST NEXT REACHED LAG": the highest such rate (0:
+# none), the first rate that fell short, the share of its requests that
+# reached the target and after how long ("-" when none fell short); BEST ends in "+" when no step fell
+# short: the online side could not take the next rate, or the steps ran out
+# (the limit is then above it, not found).
+capacity() {
+  local workers=$1 rate=$capacity_start best=0 next="-" reached="-" lag="-" step prefix out online target sent answered achieved
+  local wargs=()
+  ((workers_option)) && wargs=(--workers "$workers")
+  # shellcheck disable=SC2086
+  start_intercept $intercept_args >&2
+  # shellcheck disable=SC2086
+  start_tcpcopy "${wargs[@]}" $tcpcopy_args >&2
+  # Periods of 10 ms: a throttled tcpcopy waits at most that long for its
+  # next turn (100 ms would hold every copy's round trip that long).
+  limit_cpu tcpcopy "$((capacity_cpu * workers))" "tcpcopy-w$workers" 10000 >&2
+  for ((step = 0; step < capacity_steps; step++)); do
+    prefix=cap$workers-$step
+    local t0 t1 started=$EPOCHREALTIME load_end
+    t0=$(cpu_ticks tcpcopy)
+    out=$(in_client timeout $((capacity_seconds + 30)) "$PACED_HTTP_BIN" --dst "$ONLINE_ADDR" --rate "$rate" \
+      --connections "$conns" --seconds "$capacity_seconds" --prefix "$prefix" 2>&1) || fail "paced_http failed: $out"
+    load_end=$EPOCHREALTIME
+    online=$(count_requests online "^GET /r/$prefix/")
+    settle keepalive "$prefix" "$online"
+    lag=$(awk -v s="$load_end" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')
+    target=$(count_requests target "^GET /r/$prefix/")
+    t1=$(cpu_ticks tcpcopy)
+    sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
+    answered=$(sed -n 's/.*answered=\([0-9]*\).*/\1/p' <<<"$out")
+    achieved=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$out")
+    log "capacity workers $workers, $rate req/s: $out; target $target of $online after $lag s;" \
+      "tcpcopy $(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f%%", 100 * t / hz / (e - s) }') of a CPU" >&2
+    if ((target < online)) || awk -v l="$lag" -v m="$capacity_lag" 'BEGIN { exit !(l > m) }'; then
+      next=$rate
+      reached=$(awk -v t="$target" -v o="$online" 'BEGIN { printf "%.2f%%", 100 * t / o }')
+      ((target < online)) && lag=never
+      break
+    fi
+    # The online side did not take this rate: no higher one can be offered.
+    if ((answered < sent || achieved * 100 < rate * 97)); then
+      best="$best+"
+      break
+    fi
+    best=$rate
+    rate=$((rate * 5 / 4))
+  done
+  # No step fell short: the limit is above the last rate.
+  [[ $next != - || $best == *+ ]] || best="$best+" lag="-"
+  stop_daemons >&2
+  cap_result="$best $next $reached $lag"
+}
+
+cap_rows=()
+if ((capacity)); then
+  # tcpcopy runs N session engines on N threads with --workers N; a build
+  # without the option runs one, and the workers 2 column reads n/a.
+  help=$("$TCPCOPY_BIN" --help 2>&1 || true)
+  workers_option=0
+  grep -q -- --workers <<<"$help" && workers_option=1
+  capacity 1
+  read -r best1 next1 reached1 lag1 <<<"$cap_result"
+  best2=n/a next2=n/a reached2=n/a lag2=n/a
+  if ((workers_option)); then
+    capacity 2
+    read -r best2 next2 reached2 lag2 <<<"$cap_result"
+  fi
+  ratio=$(awk -v a="${best1%+}" -v b="${best2%+}" 'BEGIN { print (a > 0 && b ~ /^[0-9]+$/ ? sprintf("%.2f", b / a) : "n/a") }')
+  cap_rows+=("| highest keep-alive rate replicated in full, req/s | $best1 | $best2 | $ratio |")
+  cap_rows+=("| next step: offered req/s, share that reached the target, all there after s | $next1, $reached1, $lag1 | $next2, $reached2, $lag2 | |")
+fi
 assert_no_leak >&2
 
+if ((${#rows[@]})); then
 echo
 echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet | bulk send CPU µs / packet | tcpcopy / bulk |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+fi
+if ((${#cap_rows[@]})); then
+  echo
+  echo "| capacity: tcpcopy at most $capacity_cpu% of a CPU per worker | workers 1 | workers 2 | workers 2 / workers 1 |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${cap_rows[@]}"
+  echo
+  echo "capacity: paced_http on $conns keep-alive connections, $capacity_seconds s a step, from $capacity_start req/s times 1.25 a step, at most $capacity_steps steps, all there within $capacity_lag s; \"+\": no step fell short (the online side took no higher rate, or the steps ran out)"
+fi
 echo
 echo "$(nproc) cores, $seconds s per wrk run, $conns connections, redis-benchmark -P 16 -n $redis_requests (serial: -c 1 -P 1 -n $serial_requests), ${E2E_QUEUES:-1} NFQUEUE queue(s)${target_cpu:+, target nginx at most $target_cpu% of a CPU}; $(uname -r)"
