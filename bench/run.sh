@@ -45,15 +45,15 @@
 #   [--capacity-seconds S] [--capacity-lag S]
 # --capacity (or --only capacity, for these rows alone) adds the capacity
 # rows, off by default (about 30 s to a few minutes more): the highest rate
-# of keep-alive requests that tcpcopy, held by a cgroup quota (10 ms
-# periods) to PCT% of one CPU per worker (default 10), replicates in full
+# of keep-alive requests that tcpcopy, held by a cgroup quota (periods of
+# 10 ms or more) to PCT% of one CPU per worker (default 5), replicates in full
 # and keeps up with, with --workers 1 and --workers 2 (n/a when this
 # tcpcopy has no --workers), and their ratio. The load is
 # bench/tools/paced_http (PACED_HTTP_BIN): a fixed total rate on the
 # --connections keep-alive connections, S s a step (default 3), from R
 # req/s (default 4000) times 1.25 a step, at most N steps (default 16),
 # until the target's access log misses an online request or has them all
-# only more than --capacity-lag s (default 1) after the load.
+# only more than --capacity-lag s (default 2) after the load.
 # The target's veth receives on a kernel thread of its own, as a second
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
@@ -65,7 +65,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$BENCH_DIR/../tests/e2e/lib.sh"
 
 seconds=10 conns=50 redis_requests=400000 serial_requests=50000 tcpcopy_args="" intercept_args="" inline_rx=0 target_cpu=""
-capacity=0 capacity_cpu=10 capacity_start=4000 capacity_steps=16 capacity_seconds=3 capacity_lag=1
+capacity=0 capacity_cpu=5 capacity_start=4000 capacity_steps=16 capacity_seconds=3 capacity_lag=2
 workloads=()
 usage() { awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; }
 while (($#)); do
@@ -127,8 +127,8 @@ limit_cpu() {
   if [[ -d /sys/fs/cgroup/cpu && -f /sys/fs/cgroup/cpu/cgroup.procs ]]; then
     dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$-$tag
     mkdir "$dir" || fail "cannot create cgroup $dir"
-    echo "$period" >"$dir/cpu.cfs_period_us"
-    echo $((pct * period / 100)) >"$dir/cpu.cfs_quota_us"
+    echo "$period" >"$dir/cpu.cfs_period_us" || fail "cannot set cpu.cfs_period_us in $dir"
+    echo $((pct * period / 100)) >"$dir/cpu.cfs_quota_us" || fail "cannot set cpu.cfs_quota_us in $dir"
   elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
     echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
     dir=/sys/fs/cgroup/tcpcopy-bench-$$-$tag
@@ -137,6 +137,7 @@ limit_cpu() {
   else
     fail "--target-cpu and --capacity need the cgroup cpu controller (v1 or v2)"
   fi
+  limit_dir=$dir
   E2E_AT_EXIT+=("rmdir '$dir' 2>/dev/null || echo 'cleanup: could not remove cgroup $dir' >&2")
   for pid in "${E2E_PID[$name]}" $(pgrep -P "${E2E_PID[$name]}"); do
     echo "$pid" >"$dir/cgroup.procs" || fail "cannot move $name ($pid) into $dir"
@@ -332,6 +333,10 @@ done
 # reached the target and after how long ("-" when none fell short); BEST ends in "+" when no step fell
 # short: the online side could not take the next rate, or the steps ran out
 # (the limit is then above it, not found).
+# throttled: periods in which the quota stopped tcpcopy (cpu.stat of its
+# cgroup).
+throttled() { awk '$1 == "nr_throttled" { print $2 }' "$limit_dir/cpu.stat"; }
+
 capacity() {
   local workers=$1 rate=$capacity_start best=0 next="-" reached="-" lag="-" step prefix out online target sent answered achieved
   local wargs=()
@@ -340,13 +345,16 @@ capacity() {
   start_intercept $intercept_args >&2
   # shellcheck disable=SC2086
   start_tcpcopy "${wargs[@]}" $tcpcopy_args >&2
-  # Periods of 10 ms: a throttled tcpcopy waits at most that long for its
-  # next turn (100 ms would hold every copy's round trip that long).
-  limit_cpu tcpcopy "$((capacity_cpu * workers))" "tcpcopy-w$workers" 10000 >&2
+  # Short periods: a throttled tcpcopy waits at most that long for its next
+  # turn (100 ms would hold every copy's round trip that long). 10 ms, or
+  # longer for a quota under the kernel's least, 1 ms.
+  local pct=$((capacity_cpu * workers)) period=10000
+  ((pct * period / 100 >= 1000)) || period=$(((100000 + pct - 1) / pct))
+  limit_cpu tcpcopy "$pct" "tcpcopy-w$workers" "$period" >&2
   for ((step = 0; step < capacity_steps; step++)); do
     prefix=cap$workers-$step
-    local t0 t1 started=$EPOCHREALTIME load_end
-    t0=$(cpu_ticks tcpcopy)
+    local t0 t1 started=$EPOCHREALTIME load_end th0 th1
+    t0=$(cpu_ticks tcpcopy) th0=$(throttled)
     out=$(in_client timeout $((capacity_seconds + 30)) "$PACED_HTTP_BIN" --dst "$ONLINE_ADDR" --rate "$rate" \
       --connections "$conns" --seconds "$capacity_seconds" --prefix "$prefix" 2>&1) || fail "paced_http failed: $out"
     load_end=$EPOCHREALTIME
@@ -354,12 +362,12 @@ capacity() {
     settle keepalive "$prefix" "$online"
     lag=$(awk -v s="$load_end" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')
     target=$(count_requests target "^GET /r/$prefix/")
-    t1=$(cpu_ticks tcpcopy)
+    t1=$(cpu_ticks tcpcopy) th1=$(throttled)
     sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
     answered=$(sed -n 's/.*answered=\([0-9]*\).*/\1/p' <<<"$out")
     achieved=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$out")
     log "capacity workers $workers, $rate req/s: $out; target $target of $online after $lag s;" \
-      "tcpcopy $(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f%%", 100 * t / hz / (e - s) }') of a CPU" >&2
+      "tcpcopy $(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f%%", 100 * t / hz / (e - s) }') of a CPU, throttled in $((th1 - th0)) periods" >&2
     if ((target < online)) || awk -v l="$lag" -v m="$capacity_lag" 'BEGIN { exit !(l > m) }'; then
       next=$rate
       reached=$(awk -v t="$target" -v o="$online" 'BEGIN { printf "%.2f%%", 100 * t / o }')
