@@ -58,6 +58,12 @@
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
 # TCPCOPY_BIN / INTERCEPT_BIN choose the binaries (default ./build).
+# REF_TCPCOPY_BIN and REF_INTERCEPT_BIN (both, or neither): the established
+# C tools (tcpcopy 1.3, intercept 1.0; docs/benchmarks.md builds them) run
+# each plain workload (keepalive, close, redis, redis-serial) once more,
+# after ours, in a row of their own: tcpcopy -x ... -s TARGET (raw sockets),
+# intercept on NFQUEUE queue 0 with the same rule. Their rows have no
+# per-packet columns (n/a: no counters to read).
 # Everything runs inside namespaces this script creates and deletes.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -150,6 +156,16 @@ require_tools nginx wrk redis-server redis-benchmark redis-cli
 BULK_SEND_BIN=${BULK_SEND_BIN:-$REPO_ROOT/build/bench/bulk_send}
 [[ -x $BULK_SEND_BIN ]] || fail "bulk_send not found at '$BULK_SEND_BIN' (set BULK_SEND_BIN or build first)"
 PACED_HTTP_BIN=${PACED_HTTP_BIN:-$REPO_ROOT/build/bench/paced_http}
+# The established C tools, side by side (docs/benchmarks.md builds them):
+# both set, each plain workload runs once more with them.
+ref_label=""
+if [[ -n ${REF_TCPCOPY_BIN:-} || -n ${REF_INTERCEPT_BIN:-} ]]; then
+  [[ -x ${REF_TCPCOPY_BIN:-} && -x ${REF_INTERCEPT_BIN:-} ]] ||
+    fail "REF_TCPCOPY_BIN and REF_INTERCEPT_BIN: both, executable (got '${REF_TCPCOPY_BIN:-}', '${REF_INTERCEPT_BIN:-}')"
+  ((${E2E_QUEUES:-1} == 1)) || fail "the reference intercept reads one queue: no --queues with REF_*_BIN"
+  # (-v prints "NAME version:X.Y.Z" and exits with status 255)
+  ref_label="$({ "$REF_TCPCOPY_BIN" -v 2>&1 || true; } | sed -n '1s/ version: */ /p') + $({ "$REF_INTERCEPT_BIN" -v 2>&1 || true; } | sed -n '1s/ version: */ /p')"
+fi
 ((!capacity)) || [[ -x $PACED_HTTP_BIN ]] || fail "paced_http not found at '$PACED_HTTP_BIN' (set PACED_HTTP_BIN or build first)"
 topology_up
 leak_detector_install
@@ -243,6 +259,23 @@ settle() {
   done
 }
 
+# start_reference: the reference intercept (NFQUEUE queue 0, control port
+# 36524, the rule of iptables/ as for ours) and tcpcopy (raw sockets),
+# their defaults otherwise, under the names of ours.
+start_reference() {
+  apply_intercept_rule
+  bg intercept "$NS_TARGET" "$REF_INTERCEPT_BIN" -l "$E2E_TMP/ref-intercept.log"
+  wait_until 10 "the reference intercept to bind NFQUEUE $QUEUE_NUM" queue_bound
+  wait_until 10 "the reference intercept to listen on port $CONTROL_PORT" port_listening "$NS_TARGET" "*" "$CONTROL_PORT"
+  expect_alive intercept
+  bg tcpcopy "$NS_ONLINE" "$REF_TCPCOPY_BIN" -x "80-$TARGET_ADDR:80,6379-$TARGET_ADDR:6379" -s "$TARGET_ADDR" \
+    -l "$E2E_TMP/ref-tcpcopy.log"
+  wait_until 10 "the reference tcpcopy to connect to intercept" control_connected
+  sleep 0.5
+  expect_alive tcpcopy
+  log "$ref_label running"
+}
+
 # tcpcopy at the link layer: libpcap on the client side, frames to the
 # target's MAC on the target side.
 link_args=(-i oc -o ot --dst-mac "$(ip -n "$NS_TARGET" -br link show dev t0 | awk '{ print $3 }')")
@@ -250,12 +283,22 @@ link_args=(-i oc -o ot --dst-mac "$(ip -n "$NS_TARGET" -br link show dev t0 | aw
 ip -n "$NS_TARGET" route add 10.77.9.0/24 via "$ONLINE_TGT_SIDE"
 arch1_args=(--reply-interface ot -c 10.77.9.x)
 
-rows=()
+# The reference daemons (REF_TCPCOPY_BIN and REF_INTERCEPT_BIN) run each
+# plain workload once more, after our own row of it.
+runs=()
 for workload in "${workloads[@]}"; do
-  log "$workload: without replication"
-  base_rate=$(load "$workload" "base-$workload")
+  runs+=("$workload")
+  [[ -n $ref_label && $workload != *-* ]] && runs+=("$workload@ref")
+done
 
-  log "$workload: with replication"
+rows=()
+for run in "${runs[@]}"; do
+  workload=${run%@ref} ref=0 tag=$run name=$run
+  [[ $run == *@ref ]] && ref=1 tag=$workload-ref name="$workload, $ref_label"
+  log "$name: without replication"
+  base_rate=$(load "$workload" "base-$tag")
+
+  log "$name: with replication"
   arch1=0 shape=${workload%-compare}
   [[ $shape == *-arch1 ]] && arch1=1
   backend=()
@@ -273,6 +316,8 @@ for workload in "${workloads[@]}"; do
     wait_until 10 "tcpcopy to capture replies" grep -q "replies: pcap on" "$E2E_TMP/tcpcopy.log"
     sleep 0.5
     expect_alive tcpcopy
+  elif ((ref)); then
+    start_reference
   else
     # shellcheck disable=SC2086
     start_intercept $intercept_args
@@ -281,41 +326,49 @@ for workload in "${workloads[@]}"; do
   fi
   t0=$(cpu_ticks tcpcopy) i0=0 s0=$(server_ticks "$workload")
   ((arch1)) || i0=$(cpu_ticks intercept)
-  rate=$(load "$workload" "rep-$workload")
+  rate=$(load "$workload" "rep-$tag")
   load_end=$EPOCHREALTIME
   s1=$(server_ticks "$workload")
-  online=$(online_count "$workload" "rep-$workload")
-  settle "$workload" "rep-$workload" "$online"
+  online=$(online_count "$workload" "rep-$tag")
+  settle "$workload" "rep-$tag" "$online"
   settled=$EPOCHREALTIME
-  target=$(target_count "$workload" "rep-$workload")
+  target=$(target_count "$workload" "rep-$tag")
   t1=$(cpu_ticks tcpcopy) i1=0 i_rss=0
   t_rss=$(proc_status tcpcopy VmHWM)
   ((arch1)) || { i1=$(cpu_ticks intercept); i_rss=$(proc_status intercept VmHWM); }
   # The NFQUEUE rule stays: the target still retransmits to copies that
   # were cut short, and without the rule those packets would reach the
   # client (the leak detector counts them).
+  captured=0 sent=0 bulk_us=0
   if ((arch1)); then
     stop tcpcopy 15 || fail "tcpcopy exited with status $? on SIGTERM"
     show_counters tcpcopy >&2
     in_online sysctl -qw net.ipv4.ip_forward=1
+  elif ((ref)); then
+    # Their exit status on SIGTERM is theirs: logged, not judged.
+    stop tcpcopy 15 || log "reference tcpcopy exited with status $?" >&2
+    stop intercept 15 || log "reference intercept exited with status $?" >&2
   else
     stop_daemons >&2
   fi
-  # The floor: as many packets as tcpcopy sent, of the size it captured,
-  # from a transmit ring on the same veth.
-  captured=$(counter tcpcopy packets_captured) sent=$(counter tcpcopy packets_sent)
-  bulk_us=$(bulk_floor "$sent" "$(($(counter tcpcopy bytes_captured) / (captured > 0 ? captured : 1)))")
+  if ((!ref)); then
+    # The floor: as many packets as tcpcopy sent, of the size it captured,
+    # from a transmit ring on the same veth.
+    captured=$(counter tcpcopy packets_captured) sent=$(counter tcpcopy packets_sent)
+    bulk_us=$(bulk_floor "$sent" "$(($(counter tcpcopy bytes_captured) / (captured > 0 ? captured : 1)))")
+  fi
 
-  row=$(awk -v w="$workload" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
+  row=$(awk -v w="$name" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \
     -v load_end="$load_end" -v settled="$settled" -v cap="$captured" -v sent="$sent" -v bulk="$bulk_us" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
       tpp = (cap > 0 ? tc * 1e6 / hz / cap : 0)
       bpp = (sent > 0 ? bulk / sent : 0)
-      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %.2f | %.3f | %s |",
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s | %s |",
         w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? sprintf("%.1f", settled - load_end) : "never"),
-        tc * per, ic * per, sc * sper, trss / 1024, irss / 1024, tpp, bpp, (bpp > 0 ? sprintf("%.1f", tpp / bpp) : "n/a")
+        tc * per, ic * per, sc * sper, trss / 1024, irss / 1024,
+        (tpp > 0 ? sprintf("%.2f", tpp) : "n/a"), (bpp > 0 ? sprintf("%.3f", bpp) : "n/a"), (tpp > 0 && bpp > 0 ? sprintf("%.1f", tpp / bpp) : "n/a")
     }')
   log "$row"
   rows+=("$row")
