@@ -31,7 +31,8 @@
 #   BULK_SEND_BIN chooses another) sending as many prebuilt packets as
 #   tcpcopy sent, of the mean size it captured, from a transmit ring
 #   (TPACKET_V2) on the same veth, right after the workload; and their
-#   ratio (how far tcpcopy is from the cheapest possible send).
+#   ratio (how far tcpcopy is from the cheapest possible send; the least
+#   of three sends).
 #
 # Usage (root): bench/run.sh [--seconds N] [--connections N]
 #   [--redis-requests N] [--serial-requests N]
@@ -181,16 +182,22 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
 
 # bulk_floor COUNT SIZE: CPU microseconds bulk_send spent sending COUNT
 # prebuilt packets of SIZE bytes (IP) from a transmit ring on the online
-# host's veth toward the target, where tcpcopy's copies go; 0 when COUNT is.
+# host's veth toward the target, where tcpcopy's copies go: the least of
+# three sends (a floor; the machine's other load only adds to it); 0 when
+# COUNT is.
 bulk_floor() {
-  local count=$1 size=$2 out
+  local count=$1 size=$2 out us best="" i
   ((count > 0)) || { echo 0; return; }
   ((size < 40)) && size=40
   ((size > 1500)) && size=1500
-  out=$(in_online timeout 120 "$BULK_SEND_BIN" --dev ot --count "$count" --size "$size" --seconds 100 2>&1) ||
-    fail "bulk_send failed: $out"
-  log "bulk_send: $out" >&2
-  sed -n 's/.*cpu_us=\([0-9]*\).*/\1/p' <<<"$out"
+  for ((i = 0; i < 3; i++)); do
+    out=$(in_online timeout 120 "$BULK_SEND_BIN" --dev ot --count "$count" --size "$size" --seconds 100 2>&1) ||
+      fail "bulk_send failed: $out"
+    log "bulk_send: $out" >&2
+    us=$(sed -n 's/.*cpu_us=\([0-9]*\).*/\1/p' <<<"$out")
+    [[ -n $best ]] && ((best <= us)) || best=$us
+  done
+  echo "$best"
 }
 
 # server_ticks WORKLOAD: user + system ticks of the online server handling
