@@ -325,9 +325,11 @@ for run in "${runs[@]}"; do
     expect_alive tcpcopy
   elif ((ref)); then
     start_reference
+    in_online sysctl -qw net.ipv4.ip_forward=1
   else
     # shellcheck disable=SC2086
     start_intercept $intercept_args
+    in_online sysctl -qw net.ipv4.ip_forward=1
     # shellcheck disable=SC2086
     start_tcpcopy "${backend[@]}" $tcpcopy_args
   fi
@@ -350,7 +352,9 @@ for run in "${runs[@]}"; do
   if ((arch1)); then
     stop tcpcopy 15 || fail "tcpcopy exited with status $? on SIGTERM"
     show_counters tcpcopy >&2
-    in_online sysctl -qw net.ipv4.ip_forward=1
+    # Forwarding stays off until a row applies the NFQUEUE rule again: the
+    # target may still retransmit to copies of earlier rows, which the rule
+    # held back, and would reach the client.
   elif ((ref)); then
     # Their exit status on SIGTERM is theirs: logged, not judged.
     stop tcpcopy 15 || log "reference tcpcopy exited with status $?" >&2
