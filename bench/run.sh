@@ -295,7 +295,7 @@ arch1_args=(--reply-interface ot -c 10.77.9.x)
 runs=()
 for workload in "${workloads[@]}"; do
   runs+=("$workload")
-  [[ -n $ref_label && $workload != *-* ]] && runs+=("$workload@ref")
+  [[ -n $ref_label && $workload =~ ^(keepalive|close|redis|redis-serial)$ ]] && runs+=("$workload@ref")
 done
 
 rows=()
