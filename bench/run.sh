@@ -402,20 +402,39 @@ throttled() { awk '$1 == "nr_throttled" { print $2 }' "$limit_dir/cpu.stat"; }
 # reached the target and after how long ("-" when none fell short). BEST
 # ends in "+" when no step fell short: the online side could not take the
 # next rate, or the steps ran out (the limit is then above it, not found).
+# log_size WHICH: bytes in a server's access log so far.
+log_size() { stat -c %s "$(access_log "$1")" 2>/dev/null || echo 0; }
+# count_after WHICH OFFSET REGEX: requests matching REGEX logged after byte
+# OFFSET of the access log (a whole log, after a full bench, takes seconds
+# to read: that would count as trailing).
+count_after() {
+  tail -c +$(($2 + 1)) "$(access_log "$1")" 2>/dev/null | awk -F'\t' -v re="$3" '$2 ~ re { n++ } END { print n + 0 }'
+}
+
 # cap_step WORKERS RATE PREFIX SECONDS: paced_http at RATE req/s for
 # SECONDS, then until the target settles; sets online, target, lag (s after
 # the load), sent, answered and achieved (the rate sent), and logs them with
 # tcpcopy's share of a CPU and its throttled periods.
 cap_step() {
   local workers=$1 rate=$2 prefix=$3 secs=$4 out t0 t1 th0 th1 started=$EPOCHREALTIME load_end
+  local on_off tg_off now last=-1 still=0 deadline
+  on_off=$(log_size online) tg_off=$(log_size target)
   t0=$(cpu_ticks tcpcopy) th0=$(throttled)
   out=$(in_client timeout $((secs + 30)) "$PACED_HTTP_BIN" --dst "$ONLINE_ADDR" --rate "$rate" \
     --connections "$conns" --seconds "$secs" --prefix "$prefix" 2>&1) || fail "paced_http failed: $out"
   load_end=$EPOCHREALTIME
-  online=$(count_requests online "^GET /r/$prefix/")
-  settle keepalive "$prefix" "$online"
+  online=$(count_after online "$on_off" "^GET /r/$prefix/")
+  # As settle: until the target has them all or has not moved for 5 s.
+  deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
+    now=$(count_after target "$tg_off" "^GET /r/$prefix/")
+    ((now >= online)) && break
+    if ((now == last)); then ((++still >= 50)) && break; else still=0; fi
+    last=$now
+    sleep 0.1
+  done
   lag=$(awk -v s="$load_end" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')
-  target=$(count_requests target "^GET /r/$prefix/")
+  target=$(count_after target "$tg_off" "^GET /r/$prefix/")
   t1=$(cpu_ticks tcpcopy) th1=$(throttled)
   sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
   answered=$(sed -n 's/.*answered=\([0-9]*\).*/\1/p' <<<"$out")
