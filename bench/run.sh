@@ -55,7 +55,8 @@
 # req/s (default 4000) times 1.25 a step, at most N steps (default 16),
 # until the target's access log misses an online request or has them all
 # only more than --capacity-lag s (default 2) after the load, twice in a
-# row at the same rate (after a first second at R, not judged).
+# row at the same rate (after a first second at R, not judged); or until
+# the online side takes no higher rate, twice ("+" after the rate found).
 # The target's veth receives on a kernel thread of its own, as a second
 # host would on its own CPUs (--inline-rx: within the sender's system call,
 # which bills the target's TCP work to tcpcopy).
@@ -461,31 +462,33 @@ capacity() {
   # A second at the first rate, not judged: tcpcopy's first pages and
   # sessions are paid before the steps.
   cap_step "$workers" "$rate" "cap$workers-warm" 1
+  local short load_short
   for ((step = 0; step < capacity_steps; step++)); do
     cap_step "$workers" "$rate" "cap$workers-$step-$again" "$capacity_seconds"
-    if ((target < online)) || awk -v l="$lag" -v m="$capacity_lag" 'BEGIN { exit !(l > m) }'; then
-      # Once more at the same rate before it counts: the machine is shared.
-      if ((!again)); then
-        again=1
-        step=$((step - 1))
-        continue
-      fi
+    short=0 load_short=0
+    ((target < online)) || awk -v l="$lag" -v m="$capacity_lag" 'BEGIN { exit !(l > m) }' && short=1
+    # The online side did not take this rate (answered fewer, or sent
+    # slower): no higher one can be offered.
+    ((short || (answered == sent && achieved * 100 >= rate * 97))) || load_short=1
+    # Once more at the same rate before either counts: the machine is shared.
+    if ((short || load_short)) && ((!again)); then
+      again=1
+      step=$((step - 1))
+      continue
+    fi
+    again=0
+    if ((short)); then
       next=$rate
       reached=$(awk -v t="$target" -v o="$online" 'BEGIN { printf "%.2f%%", 100 * t / o }')
       ((target < online)) && lag=never
       break
     fi
-    again=0
-    # The online side did not take this rate: no higher one can be offered.
-    if ((answered < sent || achieved * 100 < rate * 97)); then
-      best="$best+"
-      break
-    fi
+    ((load_short)) && break
     best=$rate
     rate=$((rate * 5 / 4))
   done
   # No step fell short: the limit is above the last rate.
-  [[ $next != - || $best == *+ ]] || best="$best+" lag="-"
+  [[ $next != - ]] || best="$best+" lag="-"
   stop_daemons >&2
   cap_result="$best $next $reached $lag"
 }
