@@ -132,22 +132,25 @@ done
 # threads; a cgroup of their own, v1 or v2, named after TAG, default NAME,
 # removed at exit), in periods of PERIOD_US (default 100,000 µs).
 limit_cpu() {
-  local name=$1 pct=$2 tag=${3:-$1} period=${4:-100000} dir pid
+  local name=$1 pct=$2 tag=${3:-$1} period=${4:-100000} dir pid v1=0
   if [[ -d /sys/fs/cgroup/cpu && -f /sys/fs/cgroup/cpu/cgroup.procs ]]; then
-    dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$-$tag
-    mkdir "$dir" || fail "cannot create cgroup $dir"
-    echo "$period" >"$dir/cpu.cfs_period_us" || fail "cannot set cpu.cfs_period_us in $dir"
-    echo $((pct * period / 100)) >"$dir/cpu.cfs_quota_us" || fail "cannot set cpu.cfs_quota_us in $dir"
+    v1=1 dir=/sys/fs/cgroup/cpu/tcpcopy-bench-$$-$tag
   elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
     echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
     dir=/sys/fs/cgroup/tcpcopy-bench-$$-$tag
-    mkdir "$dir" || fail "cannot create cgroup $dir"
-    echo "$((pct * period / 100)) $period" >"$dir/cpu.max" || fail "cannot set cpu.max in $dir"
   else
     fail "--target-cpu and --capacity need the cgroup cpu controller (v1 or v2)"
   fi
-  limit_dir=$dir
+  mkdir "$dir" || fail "cannot create cgroup $dir"
+  # Removed at exit even when what follows fails.
   E2E_AT_EXIT+=("rmdir '$dir' 2>/dev/null || echo 'cleanup: could not remove cgroup $dir' >&2")
+  if ((v1)); then
+    echo "$period" >"$dir/cpu.cfs_period_us" || fail "cannot set cpu.cfs_period_us in $dir"
+    echo $((pct * period / 100)) >"$dir/cpu.cfs_quota_us" || fail "cannot set cpu.cfs_quota_us in $dir"
+  else
+    echo "$((pct * period / 100)) $period" >"$dir/cpu.max" || fail "cannot set cpu.max in $dir"
+  fi
+  limit_dir=$dir
   for pid in "${E2E_PID[$name]}" $(pgrep -P "${E2E_PID[$name]}"); do
     echo "$pid" >"$dir/cgroup.procs" || fail "cannot move $name ($pid) into $dir"
   done
