@@ -26,7 +26,8 @@
 #   and of the online server per 10,000 online requests (during the load:
 #   how fast the machine is in this run, to compare runs of other days),
 #   peak RSS of each daemon,
-#   tcpcopy's CPU per packet it captured, beside the floor of sending: the
+#   tcpcopy's CPU per packet it handled (captured, and sent to the
+#   target), beside the floor of sending: the
 #   CPU per packet of bench/tools/bulk_send (built as build/bench/bulk_send,
 #   BULK_SEND_BIN chooses another) sending as many prebuilt packets as
 #   tcpcopy sent, of the mean size it captured, from a transmit ring
@@ -379,7 +380,7 @@ for run in "${runs[@]}"; do
     -v load_end="$load_end" -v settled="$settled" -v cap="$captured" -v sent="$sent" -v bulk="$bulk_us" 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
-      tpp = (cap > 0 ? tc * 1e6 / hz / cap : 0)
+      tpp = (cap + sent > 0 ? tc * 1e6 / hz / (cap + sent) : 0)
       bpp = (sent > 0 ? bulk / sent : 0)
       printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s | %s |",
         w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? sprintf("%.1f", settled - load_end) : "never"),
@@ -518,7 +519,7 @@ assert_no_leak >&2
 
 if ((${#rows[@]})); then
   echo
-  echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet | bulk send CPU µs / packet | tcpcopy / bulk |"
+  echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet handled | bulk send CPU µs / packet | tcpcopy / bulk |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 fi
