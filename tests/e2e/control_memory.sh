@@ -2,8 +2,8 @@
 # intercept's memory for control connections comes back. 1,000 peers from
 # the online host complete a handshake (no secret; --allow covers the test
 # network) and each registers a few sessions, arriving steadily (at most 8
-# waiting for their HelloAck, as intercept admits 8 per source in the
-# handshake); they stay idle, then all close together. intercept's RSS is
+# waiting for their HelloAck, well within the 32 intercept admits per
+# source in the handshake); they stay idle, then all close together. intercept's RSS is
 # read before, while they are connected and 3 s after they closed: it must
 # be back within 8 MiB of where it started, the idle peers' buffers must
 # be freed while they stay connected (control_buffer_bytes at most 64 KiB

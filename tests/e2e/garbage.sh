@@ -40,7 +40,7 @@ control_garbage() {
 export -f control_garbage
 export TARGET_ADDR CONTROL_PORT
 in_online timeout 20 bash -c control_garbage || true
-# 100 connections that say nothing: intercept keeps 8 of one source in the
+# 100 connections that say nothing: intercept keeps 32 of one source in the
 # handshake, each newer one closing the oldest.
 in_online timeout 20 bash -c '
   fds=()
@@ -55,7 +55,7 @@ for reason in bad_magic bad_version frame_too_long hello_timeout; do
   ((n >= 1)) || fail "intercept: control_closed{$reason} is $n, expected the garbage connection closed for it"
 done
 evicted=$(counter intercept 'control_closed{evicted_same_source}')
-((evicted >= 80)) || fail "intercept evicted $evicted of 100 silent connections, expected at least 80 beyond its 8 per source"
+((evicted >= 60)) || fail "intercept evicted $evicted of 100 silent connections, expected at least 60 beyond its 32 per source"
 [[ $(counter tcpcopy link_connects) == 2 ]] || fail "tcpcopy's control connections went down during the garbage"
 total=0
 for key in 'packets_malformed{bad_data_offset}' 'packets_malformed{bad_tcp_options}' 'packets_malformed{truncated}' \
