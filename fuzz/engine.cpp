@@ -36,7 +36,7 @@ struct Seen {
 
 class CheckingOutput : public PacketOutput {
  public:
-  std::span<uint8_t> acquire() override {
+  std::span<uint8_t> acquire(const IpAddress&) override {
     if (full) return {};
     return buf_;
   }

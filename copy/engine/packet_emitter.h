@@ -34,7 +34,7 @@ class PacketEmitter {
 
   // Builds and sends `spec` (its ip_id is set here).
   Result emit(TcpSegmentSpec& spec) {
-    std::span<uint8_t> buf = out_.acquire();
+    std::span<uint8_t> buf = out_.acquire(spec.dst);
     if (buf.empty()) {
       ++counters_.output_full;
       return Result::kOutputFull;

@@ -14,9 +14,11 @@ namespace tc {
 class PacketOutput {
  public:
   virtual ~PacketOutput() = default;
-  // A buffer for one IP packet. Empty when the output cannot take more now:
-  // the engine counts the packet as dropped (retransmission recovers it).
-  virtual std::span<uint8_t> acquire() = 0;
+  // A buffer for one IP packet to `dst` (an output that sends by
+  // destination picks its path here, so the packet is built in place).
+  // Empty when the output cannot take more now: the engine counts the
+  // packet as dropped (retransmission recovers it).
+  virtual std::span<uint8_t> acquire(const IpAddress& dst) = 0;
   // Queues the first `len` bytes of the buffer from the last acquire().
   virtual void commit(size_t len) = 0;
 };

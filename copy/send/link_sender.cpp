@@ -227,7 +227,7 @@ LinkSender::LinkSender(const LinkSenderOptions& options, RingOps& ops, Link link
   lengths_.resize(batch_);
 }
 
-std::span<uint8_t> LinkSender::acquire() {
+std::span<uint8_t> LinkSender::acquire(const IpAddress&) {
   if (queued_ == batch_) flush();
   acquired_ = true;
   const size_t i = (first_ + queued_) % ring_.frames;

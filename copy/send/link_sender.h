@@ -106,7 +106,7 @@ class LinkSender final : public PacketSender {
   LinkSender(const LinkSender&) = delete;
   LinkSender& operator=(const LinkSender&) = delete;
 
-  std::span<uint8_t> acquire() override;
+  std::span<uint8_t> acquire(const IpAddress& dst) override;
   void commit(size_t len) override;
   size_t flush() override;
   void set_before_send(std::function<void()> hook) override { before_send_ = std::move(hook); }

@@ -99,7 +99,7 @@ RawSender::RawSender(const RawSenderOptions& options, SendOps& ops, UniqueFd v4_
   }
 }
 
-std::span<uint8_t> RawSender::acquire() {
+std::span<uint8_t> RawSender::acquire(const IpAddress&) {
   if (queued_ == batch_) flush();
   acquired_ = true;
   return std::span<uint8_t>(slots_.get() + queued_ * slot_size_, slot_size_);

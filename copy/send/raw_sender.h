@@ -65,7 +65,7 @@ class RawSender final : public PacketSender {
 
   // A slot buffer of slot_size() bytes. When every slot is queued, sends
   // them first, so the result is never empty.
-  std::span<uint8_t> acquire() override;
+  std::span<uint8_t> acquire(const IpAddress& dst) override;
   // Queues the first `len` bytes of the last acquired slot, unless the
   // packet is malformed or its destination is not a target (counted).
   void commit(size_t len) override;

@@ -3,10 +3,10 @@
 #include <linux/neighbour.h>
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "copy/send/raw_sender.h"
 
@@ -86,8 +86,7 @@ RouteSender::RouteSender(const RouteSenderOptions& options, Logger& log)
       netlink_(std::make_unique<RtnetlinkSocket>()),
       follower_(options.targets, netlink_->portid()),
       paths_(options.targets.size()),
-      shown_(options.targets.size()),
-      staging_(std::make_unique_for_overwrite<uint8_t[]>(slot_size_)) {
+      shown_(options.targets.size()){
   follower_.start();
   netlink_->settle(follower_, kSettle);
   apply();
@@ -102,8 +101,7 @@ RouteSender::RouteSender(const RouteSenderOptions& options, Logger& log, std::un
       make_ring_(std::move(rings)),
       follower_(options.targets),
       paths_(options.targets.size()),
-      shown_(options.targets.size()),
-      staging_(std::make_unique_for_overwrite<uint8_t[]>(slot_size_)) {}
+      shown_(options.targets.size()) {}
 
 int RouteSender::event_fd() const { return netlink_ ? netlink_->fd() : -1; }
 
@@ -205,48 +203,38 @@ const LinkSender* RouteSender::ring_of(const IpAddress& target) const {
   return nullptr;
 }
 
-std::span<uint8_t> RouteSender::acquire() {
-  acquired_ = true;
-  return std::span<uint8_t>(staging_.get(), slot_size_);
-}
-
-size_t RouteSender::target_index(std::span<const uint8_t> packet) const {
-  if (packet.empty()) return kNone;
-  const unsigned version = packet[0] >> 4;
-  const bool v6 = version == 6;
-  if ((version != 4 && !v6) || packet.size() < (v6 ? 40u : 20u)) return kNone;
-  const uint8_t* dst = packet.data() + (v6 ? 24 : 16);
+size_t RouteSender::target_index(const IpAddress& dst) const {
   const std::vector<FollowedTarget>& ts = follower_.targets();
-  for (size_t i = 0; i < ts.size(); ++i) {
-    const IpAddress& t = ts[i].target;
-    if (t.is_v4() == v6) continue;
-    if (v6 ? std::memcmp(t.bytes16().data(), dst, 16) == 0 : std::memcmp(t.v4_bytes().data(), dst, 4) == 0) return i;
-  }
+  for (size_t i = 0; i < ts.size(); ++i)
+    if (ts[i].target == dst) return i;
   return kNone;
 }
 
-void RouteSender::commit(size_t len) {
-  if (!acquired_) return;
-  acquired_ = false;
-  if (len == 0) return;
-  len = std::min(len, slot_size_);
+std::span<uint8_t> RouteSender::acquire(const IpAddress& dst) {
+  // The packet is built where it leaves: the target's ring when its next
+  // hop is known and need not be confirmed, else the raw sockets (which
+  // refuse and count a destination that is no target).
+  const size_t i = target_index(dst);
   PacketSender* out = raw_.get();
-  // Unknown or malformed destinations go to the raw sender, which refuses
-  // and counts them.
-  if (const size_t i = target_index(std::span<const uint8_t>(staging_.get(), len)); i != kNone) {
-    Path& p = paths_[i];
-    if (p.ring && p.mac && p.confirm) {
-      p.confirm = false;
+  if (i != kNone && paths_[i].ring && paths_[i].mac && !paths_[i].confirm) out = paths_[i].ring;
+  const std::span<uint8_t> slot = out->acquire(dst);
+  pending_ = slot.empty() ? Pending{} : Pending{out, i};
+  return slot.first(std::min(slot.size(), slot_size_));
+}
+
+void RouteSender::commit(size_t len) {
+  const Pending p = std::exchange(pending_, Pending{});
+  if (p.out == nullptr) return;
+  if (len > 0 && p.target != kNone && p.out == raw_.get()) {
+    Path& path = paths_[p.target];
+    if (path.ring && path.mac) {
+      path.confirm = false;
       ++fallback_[static_cast<size_t>(FallbackReason::kStaleNeighbour)];
-    } else if (p.ring && p.mac) {
-      out = p.ring;
     } else {
-      ++fallback_[static_cast<size_t>(p.why)];
+      ++fallback_[static_cast<size_t>(path.why)];
     }
   }
-  const std::span<uint8_t> slot = out->acquire();
-  std::memcpy(slot.data(), staging_.get(), std::min(len, slot.size()));
-  out->commit(len);
+  p.out->commit(len);
 }
 
 size_t RouteSender::flush() {

@@ -65,7 +65,7 @@ class RouteSender final : public PacketSender {
   RouteSender(const RouteSender&) = delete;
   RouteSender& operator=(const RouteSender&) = delete;
 
-  std::span<uint8_t> acquire() override;
+  std::span<uint8_t> acquire(const IpAddress& dst) override;
   void commit(size_t len) override;
   size_t flush() override;
   void set_before_send(std::function<void()> hook) override;
@@ -97,7 +97,7 @@ class RouteSender final : public PacketSender {
     std::string name;
   };
   Ring& ring_for(const FollowedLink& link);
-  size_t target_index(std::span<const uint8_t> packet) const;
+  size_t target_index(const IpAddress& dst) const;
   std::string path_text(size_t i) const;
 
   Logger& log_;
@@ -110,8 +110,13 @@ class RouteSender final : public PacketSender {
   std::vector<Ring> rings_;
   std::vector<Path> paths_;
   std::vector<std::string> shown_;  // each target's path as last logged
-  std::unique_ptr<uint8_t[]> staging_;
-  bool acquired_ = false;
+  // Where the packet being built (acquire() to commit()) goes, and its
+  // target's index.
+  struct Pending {
+    PacketSender* out = nullptr;
+    size_t target = ~size_t{0};
+  };
+  Pending pending_;
   uint64_t applied_ = ~uint64_t{0};
   std::array<uint64_t, static_cast<size_t>(FallbackReason::kCount)> fallback_{};
   std::function<void()> before_send_;

@@ -26,7 +26,7 @@ struct Sent {
 
 class RecordingOutput : public PacketOutput {
  public:
-  std::span<uint8_t> acquire() override {
+  std::span<uint8_t> acquire(const IpAddress&) override {
     if (full) return {};
     return buf_;
   }

@@ -11,7 +11,7 @@ namespace {
 
 class Output : public PacketOutput {
  public:
-  std::span<uint8_t> acquire() override { return full ? std::span<uint8_t>{} : std::span<uint8_t>(buf).first(size); }
+  std::span<uint8_t> acquire(const IpAddress&) override { return full ? std::span<uint8_t>{} : std::span<uint8_t>(buf).first(size); }
   void commit(size_t len) override { sent.emplace_back(buf.begin(), buf.begin() + static_cast<long>(len)); }
   bool full = false;
   size_t size = 2048;

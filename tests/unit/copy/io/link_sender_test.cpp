@@ -17,6 +17,10 @@
 namespace tc {
 namespace {
 
+// These senders read where a packet goes from the packet itself; what
+// acquire() is told does not matter to them.
+const IpAddress kAnyDestination = *IpAddress::parse("10.1.1.1");
+
 using Bytes = std::vector<uint8_t>;
 
 // Plays the kernel's part of a transmit ring: from its own head, takes
@@ -172,11 +176,11 @@ TEST_F(LinkSenderTest, OnlyTargetsAreSentTo) {
   EXPECT_EQ(sender->flush(), 1u);
   EXPECT_EQ(sender->stats().refused_destination, 2u);
   EXPECT_EQ(seqs(), (std::vector<uint32_t>{3}));
-  std::span<uint8_t> b = sender->acquire();
+  std::span<uint8_t> b = sender->acquire(kAnyDestination);
   b[0] = 0x45;
   sender->commit(10);  // not a whole header
   EXPECT_EQ(sender->stats().malformed, 1u);
-  sender->acquire();
+  sender->acquire(kAnyDestination);
   sender->commit(1501);  // longer than a slot
   EXPECT_EQ(sender->stats().malformed, 2u);
   EXPECT_EQ(sender->queued(), 0u);

@@ -84,7 +84,7 @@ void send_syn(LinkSender& sender, uint16_t dport, uint32_t seq, size_t payload =
   s.flags = tcpflag::kSyn;
   s.window = 1000;
   s.mss = 1460;
-  std::span<uint8_t> buf = sender.acquire();
+  std::span<uint8_t> buf = sender.acquire(s.dst);
   sender.commit(build_tcp_packet(s, buf));
 }
 

@@ -23,7 +23,7 @@ inline void queue_syn(PacketOutput& out, const char* dst, uint32_t seq) {
   s.dport = 80;
   s.seq = seq;
   s.flags = tcpflag::kSyn;
-  std::span<uint8_t> buf = out.acquire();
+  std::span<uint8_t> buf = out.acquire(d);
   ASSERT_GE(buf.size(), 1500u);
   const size_t len = build_tcp_packet(s, buf);
   ASSERT_GT(len, 0u);

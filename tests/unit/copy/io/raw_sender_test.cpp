@@ -15,6 +15,10 @@
 namespace tc {
 namespace {
 
+// These senders read where a packet goes from the packet itself; what
+// acquire() is told does not matter to them.
+const IpAddress kAnyDestination = *IpAddress::parse("10.1.1.1");
+
 // Records every sendmmsg and answers from a script: n >= 0 sends the first
 // n messages, a negative value fails the call with errno = -value. An empty
 // script sends everything.
@@ -219,21 +223,21 @@ TEST_F(RawSenderTest, V6PacketsRefusedWithoutV6Target) {
 
 TEST_F(RawSenderTest, MalformedPacketsAreCountedNotSent) {
   make();
-  auto buf = sender->acquire();
+  auto buf = sender->acquire(kAnyDestination);
   std::memset(buf.data(), 0, 64);
   buf[0] = 0x45;
   sender->commit(19);  // shorter than an IPv4 header
-  buf = sender->acquire();
+  buf = sender->acquire(kAnyDestination);
   buf[0] = 0x55;  // IP version 5
   sender->commit(60);
-  buf = sender->acquire();
+  buf = sender->acquire(kAnyDestination);
   buf[0] = 0x60;
   sender->commit(39);  // shorter than an IPv6 header
-  sender->acquire();
+  sender->acquire(kAnyDestination);
   sender->commit(sender->slot_size() + 1);
   EXPECT_EQ(sender->stats().malformed, 4u);
   sender->commit(40);  // no acquire before it: ignored
-  sender->acquire();
+  sender->acquire(kAnyDestination);
   sender->commit(0);   // taken back
   EXPECT_EQ(sender->queued(), 0u);
   EXPECT_EQ(sender->flush(), 0u);
@@ -261,9 +265,9 @@ TEST_F(RawSenderTest, MixedVersionsGoToTheirSocketsInOrder) {
 TEST_F(RawSenderTest, SlotsAreAtLeast1500Bytes) {
   make(8, {"10.1.1.1"}, 576);
   EXPECT_EQ(sender->slot_size(), 1500u);
-  EXPECT_EQ(sender->acquire().size(), 1500u);
+  EXPECT_EQ(sender->acquire(kAnyDestination).size(), 1500u);
   make(8, {"10.1.1.1"}, 9000);
-  EXPECT_EQ(sender->acquire().size(), 9000u);
+  EXPECT_EQ(sender->acquire(kAnyDestination).size(), 9000u);
 }
 
 TEST(RawSenderOptionsTest, NoTargetIsAnError) {

@@ -93,7 +93,9 @@ std::vector<uint8_t> with_ip_option(std::vector<uint8_t> p) {
 
 void send_all(RawSender& sender, const std::vector<std::vector<uint8_t>>& packets) {
   for (const auto& p : packets) {
-    auto buf = sender.acquire();
+    TcpPacket parsed;
+    ASSERT_EQ(TcpPacket::parse(p, parsed), ParseError::kNone);
+    auto buf = sender.acquire(parsed.dst);
     ASSERT_LE(p.size(), buf.size());
     std::memcpy(buf.data(), p.data(), p.size());
     sender.commit(p.size());

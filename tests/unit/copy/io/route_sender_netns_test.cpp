@@ -126,7 +126,9 @@ std::vector<uint8_t> syn(const IpAddress& src, const IpAddress& dst, uint16_t sp
 }
 
 void send(RouteSender& sender, const std::vector<uint8_t>& p) {
-  auto slot = sender.acquire();
+  TcpPacket parsed;
+  ASSERT_EQ(TcpPacket::parse(p, parsed), ParseError::kNone);
+  auto slot = sender.acquire(parsed.dst);
   std::copy(p.begin(), p.end(), slot.begin());
   sender.commit(p.size());
   sender.flush();

@@ -31,8 +31,10 @@ MacAddress mac(const char* s) { return *MacAddress::parse(s); }
 
 class RecordingSender final : public PacketSender {
  public:
-  std::span<uint8_t> acquire() override { return slot_; }
-  void commit(size_t len) override { packets.emplace_back(slot_.begin(), slot_.begin() + static_cast<long>(len)); }
+  std::span<uint8_t> acquire(const IpAddress&) override { return slot_; }
+  void commit(size_t len) override {
+    if (len > 0) packets.emplace_back(slot_.begin(), slot_.begin() + static_cast<long>(len));  // 0: taken back
+  }
   size_t flush() override { return 0; }
   void set_before_send(std::function<void()>) override {}
   void report(CounterSink& sink) const override { sink.counter("send_packets", "", packets.size()); }
@@ -187,7 +189,7 @@ class RouteSenderTest : public ::testing::Test {
   }
   void send(const char* dst) {
     const Bytes p = packet_to(dst);
-    auto slot = sender_->acquire();
+    auto slot = sender_->acquire(ip(dst));
     std::copy(p.begin(), p.end(), slot.begin());
     sender_->commit(p.size());
     sender_->flush();
@@ -301,6 +303,34 @@ TEST_F(RouteSenderTest, AStaleNeighbourGetsOneCopyThroughTheKernel) {
   send("10.0.0.2");
   EXPECT_EQ(raw_->packets.size(), 2u);
   EXPECT_EQ(sender_->fallbacks(FallbackReason::kStaleNeighbour), 2u);
+}
+
+TEST_F(RouteSenderTest, ABufferTakenBackSendsNothingAndLeavesTheConfirmationPending) {
+  make({ip("10.0.0.2")});
+  world_.oif = {{"10.0.0.2", 3}};
+  world_.links = {{3, {"eth1", ARPHRD_ETHER}}};
+  world_.neighbours = {{"10.0.0.2", mac("02:00:00:00:00:0a")}};
+  sender_->follower().start();
+  settle();
+  World::tell(sender_->follower(), 3, "10.0.0.2", mac("02:00:00:00:00:0a"), NUD_STALE);
+  sender_->apply();
+  // The engine asked for a buffer and built nothing in it (too large).
+  EXPECT_FALSE(sender_->acquire(ip("10.0.0.2")).empty());
+  sender_->commit(0);
+  sender_->flush();
+  EXPECT_TRUE(raw_->packets.empty());
+  EXPECT_TRUE(kernel_.frames.empty());
+  EXPECT_EQ(sender_->fallbacks(FallbackReason::kStaleNeighbour), 0u);
+  // The next copy is the one through the kernel.
+  send("10.0.0.2");
+  EXPECT_EQ(raw_->packets.size(), 1u);
+  EXPECT_EQ(sender_->fallbacks(FallbackReason::kStaleNeighbour), 1u);
+  // A destination that is no target gets a raw socket's buffer (which
+  // refuses and counts it), and no fallback reason.
+  send("10.0.0.9");
+  EXPECT_EQ(raw_->packets.size(), 2u);
+  EXPECT_EQ(kernel_.frames.size(), 0u);
+  EXPECT_EQ(sender_->fallbacks(FallbackReason::kNoRoute), 0u);
 }
 
 TEST_F(RouteSenderTest, ReportSumsTheSendersAndNamesEveryFallbackReason) {
