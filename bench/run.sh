@@ -186,6 +186,12 @@ clk_tck=$(getconf CLK_TCK)
 # cpu_ticks NAME: user + system ticks of a background process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${E2E_PID[$1]}/stat"; }
 
+# sleeps NAME: how many times the threads of a background process went to
+# sleep waiting for work (voluntary context switches): each is a wake-up.
+sleeps() {
+  cat "/proc/${E2E_PID[$1]}"/task/*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" { n += $2 } END { print n + 0 }'
+}
+
 # bulk_floor COUNT SIZE: CPU microseconds bulk_send spent sending COUNT
 # prebuilt packets of SIZE bytes (IP) from a transmit ring on the online
 # host's veth toward the target, where tcpcopy's copies go: the least of
@@ -339,7 +345,7 @@ for run in "${runs[@]}"; do
     # shellcheck disable=SC2086
     start_tcpcopy "${backend[@]}" $tcpcopy_args
   fi
-  t0=$(cpu_ticks tcpcopy) i0=0 s0=$(server_ticks "$workload")
+  t0=$(cpu_ticks tcpcopy) i0=0 s0=$(server_ticks "$workload") w0=$(sleeps tcpcopy)
   ((arch1)) || i0=$(cpu_ticks intercept)
   rate=$(load "$workload" "rep-$tag")
   load_end=$EPOCHREALTIME
@@ -348,7 +354,7 @@ for run in "${runs[@]}"; do
   settle "$workload" "rep-$tag" "$online"
   settled=$EPOCHREALTIME
   target=$(target_count "$workload" "rep-$tag")
-  t1=$(cpu_ticks tcpcopy) i1=0 i_rss=0
+  t1=$(cpu_ticks tcpcopy) i1=0 i_rss=0 w1=$(sleeps tcpcopy)
   t_rss=$(proc_status tcpcopy VmHWM)
   ((arch1)) || { i1=$(cpu_ticks intercept); i_rss=$(proc_status intercept VmHWM); }
   # The NFQUEUE rule stays: the target still retransmits to copies that
@@ -377,15 +383,17 @@ for run in "${runs[@]}"; do
 
   row=$(awk -v w="$name" -v b="$base_rate" -v r="$rate" -v on="$online" -v tg="$target" \
     -v tc=$((t1 - t0)) -v ic=$((i1 - i0)) -v sc=$((s1 - s0)) -v hz="$clk_tck" -v trss="$t_rss" -v irss="$i_rss" \
-    -v load_end="$load_end" -v settled="$settled" -v cap="$captured" -v sent="$sent" -v bulk="$bulk_us" 'BEGIN {
+    -v load_end="$load_end" -v settled="$settled" -v cap="$captured" -v sent="$sent" -v bulk="$bulk_us" -v wakes=$((w1 - w0)) 'BEGIN {
       per = (tg > 0 ? 10000 / tg / hz : 0)
       sper = (on > 0 ? 10000 / on / hz : 0)
       tpp = (cap + sent > 0 ? tc * 1e6 / hz / (cap + sent) : 0)
       bpp = (sent > 0 ? bulk / sent : 0)
-      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s | %s |",
+      ppw = (wakes > 0 && cap + sent > 0 ? (cap + sent) / wakes : 0)
+      printf "| %s | %d | %d | %.2f | %.2f%% (%d/%d) | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s | %s | %s |",
         w, b, r, (b > 0 ? r / b : 0), (on > 0 ? 100 * tg / on : 0), tg, on, (tg >= on ? sprintf("%.1f", settled - load_end) : "never"),
         tc * per, ic * per, sc * sper, trss / 1024, irss / 1024,
-        (tpp > 0 ? sprintf("%.2f", tpp) : "n/a"), (bpp > 0 ? sprintf("%.3f", bpp) : "n/a"), (tpp > 0 && bpp > 0 ? sprintf("%.1f", tpp / bpp) : "n/a")
+        (tpp > 0 ? sprintf("%.2f", tpp) : "n/a"), (bpp > 0 ? sprintf("%.3f", bpp) : "n/a"), (tpp > 0 && bpp > 0 ? sprintf("%.1f", tpp / bpp) : "n/a"),
+        (ppw > 0 ? sprintf("%.1f", ppw) : "n/a")
     }')
   log "$row"
   rows+=("$row")
@@ -519,8 +527,8 @@ assert_no_leak >&2
 
 if ((${#rows[@]})); then
   echo
-  echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet handled | bulk send CPU µs / packet | tcpcopy / bulk |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| workload | online req/s without | with replication | ratio | reached the target | all there after s | tcpcopy CPU s / 10k | intercept CPU s / 10k | online server CPU s / 10k | tcpcopy peak RSS MiB | intercept peak RSS MiB | tcpcopy CPU µs / packet handled | bulk send CPU µs / packet | tcpcopy / bulk | packets handled / tcpcopy wake-up |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 fi
 if ((${#cap_rows[@]})); then
